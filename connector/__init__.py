@@ -1,0 +1,3 @@
+"""revloop: declarative sync between marketing automation, Salesforce and the CRM."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,103 @@
+"""Logging setup and the one redaction filter for secrets.
+
+Secrets reach revloop from environment variables and secret files; each one is registered here when it
+is loaded. :func:`redact` removes registered values (also URL-encoded and base64) and anything that looks
+like a credential in a URL, header or form body. It is applied to log records, to every error message
+stored in the state store, and to exception texts of the client libraries (simple-salesforce puts URLs
+and bodies in them; a Marketo token request carries the client secret in its query string).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import urllib.parse
+
+MASK = "***"
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_variants: tuple[str, ...] = ()
+
+_CREDENTIAL_PATTERNS = (
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|client_secret|client_id|password|session_id|sid|hapikey|"
+        r"assertion|code)=)[^&\s\"'<>]+"
+    ),
+    re.compile(r"(?i)(\"(?:access_token|refresh_token|client_secret|password|session_id)\"\s*:\s*\")[^\"]+"),
+    re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=:!-]{8,}"),
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so that :func:`redact` masks it wherever it appears."""
+    global _variants
+    if not value or len(value) < 4:
+        return
+    with _secrets_lock:
+        _secrets.add(value)
+        variants = set()
+        for secret in _secrets:
+            variants.add(secret)
+            variants.add(urllib.parse.quote(secret, safe=""))
+            variants.add(urllib.parse.quote_plus(secret))
+            variants.add(base64.b64encode(secret.encode()).decode().rstrip("="))
+        _variants = tuple(sorted(variants, key=len, reverse=True))
+
+
+def redact(text: object) -> str:
+    """Return ``text`` as a string with every known secret and credential-looking value masked."""
+    result = str(text)
+    for variant in _variants:
+        if variant in result:
+            result = result.replace(variant, MASK)
+    for pattern in _CREDENTIAL_PATTERNS:
+        result = pattern.sub(lambda m: m.group(1) + MASK, result)
+    return result
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the final message and the exception text of every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def setup_logging(level: str = "INFO", *, json_format: bool = False) -> None:
+    """Configure the root logger once: one handler on stderr, redaction on every record."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    if json_format:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # urllib3 logs full URLs at DEBUG; they are redacted, but they are noise for operators.
+    logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        payload = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("run_id", "flow", "system"):
+            if hasattr(record, key):
+                payload[key] = getattr(record, key)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
+        return json.dumps(payload, ensure_ascii=False)

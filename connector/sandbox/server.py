@@ -1,0 +1,105 @@
+"""Runs the fakes on 127.0.0.1 over HTTPS, with a throwaway CA made by trustme.
+
+simple-salesforce always builds https URLs, so every fake speaks TLS; clients trust the sandbox CA
+through each system's ``ca_bundle`` setting. Each fake listens on its own port, like the real services
+live on their own hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trustme
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from connector.sandbox.framework import FakeService
+
+log = logging.getLogger(__name__)
+
+
+def _quiet_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    # Dropped connections are deliberate (fault plans); cheroot would print a traceback for each.
+    log.debug("sandbox server: %s", msg)
+
+
+def fake_classes() -> dict[str, type[FakeService]]:
+    from connector.sandbox.hubspot import HubSpotFake
+    from connector.sandbox.marketo import MarketoFake
+    from connector.sandbox.salesforce import SalesforceFake
+
+    return {"salesforce": SalesforceFake, "hubspot": HubSpotFake, "marketo": MarketoFake}
+
+
+@dataclass
+class RunningFake:
+    service: FakeService
+    url: str
+    server: wsgi.Server
+    thread: threading.Thread
+
+
+@dataclass
+class Sandbox:
+    """The running fakes, their base URLs and the CA bundle that makes their certificates trusted."""
+
+    directory: Path
+    ca_bundle: Path
+    fakes: dict[str, RunningFake] = field(default_factory=dict)
+
+    def service(self, name: str) -> FakeService:
+        return self.fakes[name].service
+
+    def url(self, name: str) -> str:
+        return self.fakes[name].url
+
+    def stop(self) -> None:
+        for fake in self.fakes.values():
+            fake.server.stop()
+        for fake in self.fakes.values():
+            fake.thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sandbox(
+    directory: Path,
+    *,
+    systems: Sequence[str] = ("salesforce", "hubspot", "marketo"),
+    ports: dict[str, int] | None = None,
+    host: str = "127.0.0.1",
+    threads: int = 16,
+) -> Sandbox:
+    """Start one HTTPS fake per system in background threads; port 0 picks a free port."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    leaf = ca.issue_cert(host, "localhost")
+    ca_bundle = directory / "sandbox-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_bundle))
+    cert_path, key_path = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
+    leaf.private_key_pem.write_to_path(str(key_path))
+    cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key_path.chmod(0o600)
+
+    sandbox = Sandbox(directory=directory, ca_bundle=ca_bundle)
+    classes = fake_classes()
+    for name in systems:
+        service = classes[name]()
+        server = wsgi.Server((host, (ports or {}).get(name, 0)), service, numthreads=threads)
+        server.ssl_adapter = BuiltinSSLAdapter(str(cert_path), str(key_path))
+        server.error_log = _quiet_error_log
+        server.prepare()
+        port = server.bind_addr[1]
+        thread = threading.Thread(target=server.serve, name=f"sandbox-{name}", daemon=True)
+        thread.start()
+        sandbox.fakes[name] = RunningFake(service, f"https://{host}:{port}", server, thread)
+        log.info("sandbox %s listening on https://%s:%d", name, host, port)
+    return sandbox

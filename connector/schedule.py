@@ -1,0 +1,35 @@
+"""Flow schedules: ``every 90s`` / ``every 10m`` / ``every 2h``, or a five-field cron expression (UTC)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_EVERY = re.compile(r"^every\s+(\d+)\s*([smh])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval_s: int | None = None
+    cron: str | None = None
+
+
+def parse_schedule(text: str) -> Schedule:
+    """Parse a schedule; raise ValueError saying what is accepted."""
+    text = text.strip()
+    match = _EVERY.match(text)
+    if match:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if seconds < 10:
+            raise ValueError(f"{text!r}: the shortest interval is 10 seconds")
+        return Schedule(interval_s=seconds)
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(
+            f"{text!r} is neither 'every <N>s|m|h' nor a five-field cron expression ({exc})"
+        ) from None
+    return Schedule(cron=text)

@@ -1,0 +1,34 @@
+"""The requests session every requests-based adapter (Salesforce, Marketo) uses.
+
+Two traps it closes: ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` in the environment override
+``Session.verify`` for every call that does not pass ``verify=`` itself (simple-salesforce does not), so
+a configured ``ca_bundle`` would silently lose; and requests has no default timeout, so a hung server
+would hang the run forever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class PinnedSession(requests.Session):
+    """A session whose CA bundle and timeout the environment cannot override."""
+
+    def __init__(self, *, ca_bundle: str | None = None, timeout: float = 60.0) -> None:
+        super().__init__()
+        self.pinned_verify: str | bool = ca_bundle or True
+        self.verify = self.pinned_verify
+        self.default_timeout = timeout
+        self.max_redirects = 0  # an API answer never legitimately redirects to another host
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert) -> dict[str, Any]:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.pinned_verify is not True:
+            settings["verify"] = self.pinned_verify
+        return settings
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.default_timeout)
+        return super().request(method, url, *args, **kwargs)
