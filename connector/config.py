@@ -218,11 +218,7 @@ def _absolutize(config: Config) -> Config:
         settings = getattr(config, kind)
         if settings is None:
             continue
-        paths = {
-            name: resolve_relative(config, value)
-            for name, value in settings
-            if isinstance(value, Path)
-        }
+        paths = {name: resolve_relative(config, value) for name, value in settings if isinstance(value, Path)}
         updates[kind] = settings.model_copy(update=paths)
     flows = {
         name: flow.model_copy(update={"mapping": resolve_relative(config, flow.mapping)})

@@ -143,7 +143,5 @@ class RecordRejectedError(RemoteError):
     category = ErrorCategory.RECORD_REJECT
 
 
-STOPS_THE_FLOW = frozenset(
-    {ErrorCategory.QUOTA_EXHAUSTED, ErrorCategory.AUTH, ErrorCategory.SCHEMA_DRIFT}
-)
+STOPS_THE_FLOW = frozenset({ErrorCategory.QUOTA_EXHAUSTED, ErrorCategory.AUTH, ErrorCategory.SCHEMA_DRIFT})
 """Categories that end a run early; the records involved stay pending instead of being rejected."""

@@ -35,7 +35,9 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A page of a change stream. ``cursor`` resumes right after it; the last page's cursor starts the next run.
+    """A page of a change stream.
+
+    ``cursor`` resumes right after this page; the last page's cursor starts the next run.
 
     ``activities`` are the activities seen in this page's window (only marketing systems fill it);
     every record they belong to is also among ``records``.

@@ -72,6 +72,14 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+def _knob_value(key: str, raw: Any) -> Any:
+    if key == "rate_limit" and isinstance(raw, dict):
+        return RateLimit(**raw)
+    if key == "faults":
+        return [f if isinstance(f, Fault) else Fault(**f) for f in raw]
+    return raw
+
+
 def _cut() -> Iterator[bytes]:
     raise DroppedConnection("fault plan: connection reset before the request was applied")
     yield b""  # pragma: no cover - makes this a generator
@@ -98,8 +106,10 @@ class FakeService:
         self.static_token = "sandbox-" + secrets.token_hex(12)
         self.tokens[self.static_token] = float("inf")
         self.url_map = Map(
-            [Rule(f"/__sandbox__/{path}", endpoint=f"control_{name}", methods=methods)
-             for path, name, methods in _CONTROL_ROUTES]
+            [
+                Rule(f"/__sandbox__/{path}", endpoint=f"control_{name}", methods=methods)
+                for path, name, methods in _CONTROL_ROUTES
+            ]
             + list(self.routes()),
             strict_slashes=False,
             merge_slashes=False,
@@ -148,14 +158,10 @@ class FakeService:
 
     def set_knobs(self, **values: Any) -> None:
         with self.lock:
-            for key, value in values.items():
-                if key == "rate_limit" and isinstance(value, dict):
-                    value = RateLimit(**value)
-                if key == "faults":
-                    value = [f if isinstance(f, Fault) else Fault(**f) for f in value]
+            for key, raw in values.items():
                 if not hasattr(self.knobs, key):
                     raise ValueError(f"unknown knob {key!r}")
-                setattr(self.knobs, key, value)
+                setattr(self.knobs, key, _knob_value(key, raw))
 
     def reset_calls(self) -> None:
         with self.lock:
