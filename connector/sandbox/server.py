@@ -7,6 +7,7 @@ live on their own hosts.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -27,12 +28,16 @@ def _quiet_error_log(msg: str = "", level: int = logging.INFO, traceback: bool =
     log.debug("sandbox server: %s", msg)
 
 
-def fake_classes() -> dict[str, type[FakeService]]:
-    from connector.sandbox.hubspot import HubSpotFake
-    from connector.sandbox.marketo import MarketoFake
-    from connector.sandbox.salesforce import SalesforceFake
+FAKES = {
+    "salesforce": "connector.sandbox.salesforce:SalesforceFake",
+    "hubspot": "connector.sandbox.hubspot:HubSpotFake",
+    "marketo": "connector.sandbox.marketo:MarketoFake",
+}
 
-    return {"salesforce": SalesforceFake, "hubspot": HubSpotFake, "marketo": MarketoFake}
+
+def fake_class(name: str) -> type[FakeService]:
+    module_name, class_name = FAKES[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 @dataclass
@@ -90,9 +95,8 @@ def start_sandbox(
     key_path.chmod(0o600)
 
     sandbox = Sandbox(directory=directory, ca_bundle=ca_bundle)
-    classes = fake_classes()
     for name in systems:
-        service = classes[name]()
+        service = fake_class(name)()
         server = wsgi.Server((host, (ports or {}).get(name, 0)), service, numthreads=threads)
         server.ssl_adapter = BuiltinSSLAdapter(str(cert_path), str(key_path))
         server.error_log = _quiet_error_log
