@@ -1,0 +1,158 @@
+"""Engine creation, migrations, flow locks and the dialect-neutral upsert used by every repository."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from connector.errors import ConfigError, FlowLockedError, StateError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp in the store is naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def open_engine(url: str) -> Engine:
+    """Create the engine for ``url``; SQLite gets WAL and a busy timeout so reports can read during runs."""
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"state.url: cannot use {url!r}: {exc}") from None
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply every pending migration; returns the revision the store is at."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+    except OperationalError as exc:
+        raise StateError(
+            f"state store {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from None
+    return head_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS))
+    return script.get_current_head() or ""
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+    increment: Sequence[str] = (),
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update, on SQLite and PostgreSQL alike.
+
+    Columns in ``increment`` are added to the stored value instead of replacing it.
+    """
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    if update or increment:
+        changes: dict[str, Any] = {column: statement.excluded[column] for column in update}
+        changes.update({column: table.c[column] + statement.excluded[column] for column in increment})
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    connection.execute(statement, list(rows))
+
+
+def insert_if_absent(
+    connection: Connection, table: Table, row: dict[str, Any], *, keys: Sequence[str]
+) -> Any | None:
+    """Insert ``row`` unless a row with the same keys exists; the inserted row, or None."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**row).on_conflict_do_nothing(index_elements=list(keys))
+    return connection.execute(statement.returning(*table.c)).first()
+
+
+@contextlib.contextmanager
+def flow_lock(engine: Engine, flow: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``flow`` for the life of the block; released by the OS or server on crash.
+
+    PostgreSQL: a session advisory lock on a dedicated connection (several replicas). SQLite: an
+    ``flock`` on a file next to the database (SQLite means one daemon, but a manual run may overlap).
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"revloop:{flow}".encode()).digest()[:8], "big", signed=True)
+        with engine.connect() as connection:
+            if not connection.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                raise FlowLockedError(f"flow {flow} is already running in another revloop process")
+            try:
+                yield
+            finally:
+                connection.execute(select(func.pg_advisory_unlock(key)))
+                connection.commit()
+        return
+    lock_path = _sqlite_lock_path(engine, flow)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FlowLockedError(f"flow {flow} is already running in another revloop process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _sqlite_lock_path(engine: Engine, flow: str) -> str:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return os.path.join(os.environ.get("TMPDIR", "/tmp"), f"revloop-memory-{os.getpid()}.{flow}.lock")
+    return f"{database}.{flow}.lock"
