@@ -13,7 +13,8 @@ from connector.state import activity, identity, links, open_store, outbox, runs,
 from connector.state.db import current_revision, flow_lock, head_revision, utcnow
 from connector.state.links import RecordRef
 from connector.state.sync_errors import ErrorReport
-from connector.state.tables import metadata, sync_errors as sync_errors_table
+from connector.state.tables import metadata
+from connector.state.tables import sync_errors as sync_errors_table
 
 
 @pytest.fixture

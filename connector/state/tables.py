@@ -72,7 +72,10 @@ sync_states = Table(
     Column("synced_at", DateTime, nullable=False),
     UniqueConstraint("direction", "record_key"),
 )
-"""The last payload written per link, source record and direction: skip unchanged records, show diffs, undo a run."""
+"""The last payload written per link, source record and direction.
+
+It lets a run skip unchanged records, show field diffs, and undo a bad run (``previous_payload``).
+"""
 
 cursors = Table(
     "cursors",
