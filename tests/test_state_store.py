@@ -189,7 +189,11 @@ def test_activity_tallies_accumulate(engine):
         activity.add_engagement(connection, "handoff", {"7": ["/pricing", "/case-study.pdf"]})
         activity.add_engagement(connection, "handoff", {"7": ["/pricing"]})
         assert activity.counts_for(connection, "handoff", ["7", "8"]) == {"7": {"pricing_views": 3}}
-        assert activity.recent_for(connection, "handoff", ["7"]) == {"7": ["/pricing", "/case-study.pdf"]}
+        activity.remember_qualifications(connection, "handoff", {"7": "score 85 >= 80"})
+        activity.remember_qualifications(connection, "handoff", {"7": "rule", "8": "score 90 >= 80"})
+        contexts = activity.contexts_for(connection, "handoff", ["7", "8"])
+        assert contexts["7"] == activity.SourceContext(("/pricing", "/case-study.pdf"), "score 85 >= 80")
+        assert contexts["8"].qualification == "score 90 >= 80"
 
 
 def _try_lock(url: str, flow: str, queue) -> None:

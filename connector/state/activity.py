@@ -1,13 +1,14 @@
-"""Activity tallies (metric counts per record) and the latest pages and assets each record engaged with."""
+"""Per source record: activity tallies (metric counts), recent engagement and why it qualified."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from connector.state.db import upsert, utcnow
-from connector.state.tables import activity_tallies, engagements
+from connector.state.tables import activity_tallies, source_context
 
 RECENT_LIMIT = 10
 
@@ -48,10 +49,10 @@ def add_engagement(connection: Connection, flow: str, seen: Mapping[str, Sequenc
     """Prepend newly seen values (oldest first in ``seen``) to each record's recent list, deduplicated."""
     if not seen:
         return
-    current = recent_for(connection, flow, list(seen))
+    current = contexts_for(connection, flow, list(seen))
     rows = []
     for record_id, values in seen.items():
-        merged = list(current.get(record_id, []))
+        merged = list(current[record_id].recent) if record_id in current else []
         for value in values:
             if value in merged:
                 merged.remove(value)
@@ -59,15 +60,52 @@ def add_engagement(connection: Connection, flow: str, seen: Mapping[str, Sequenc
         rows.append(
             {"flow": flow, "record_id": record_id, "recent": merged[:RECENT_LIMIT], "updated_at": utcnow()}
         )
-    upsert(connection, engagements, rows, keys=("flow", "record_id"), update=("recent", "updated_at"))
+    upsert(connection, source_context, rows, keys=("flow", "record_id"), update=("recent", "updated_at"))
 
 
-def recent_for(connection: Connection, flow: str, record_ids: Sequence[str]) -> dict[str, list[str]]:
+def remember_qualifications(connection: Connection, flow: str, reasons: Mapping[str, str]) -> None:
+    """Keep the first reason each record qualified for; later reasons never replace it."""
+    if not reasons:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "flow": flow,
+            "record_id": record_id,
+            "recent": [],
+            "qualification": reason,
+            "qualified_at": now,
+            "updated_at": now,
+        }
+        for record_id, reason in reasons.items()
+    ]
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(source_context)
+    statement = statement.on_conflict_do_update(
+        index_elements=["flow", "record_id"],
+        set_={
+            "qualification": func.coalesce(source_context.c.qualification, statement.excluded.qualification),
+            "qualified_at": func.coalesce(source_context.c.qualified_at, statement.excluded.qualified_at),
+        },
+    )
+    connection.execute(statement, rows)
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    recent: tuple[str, ...]
+    qualification: str | None
+
+
+def contexts_for(connection: Connection, flow: str, record_ids: Sequence[str]) -> dict[str, SourceContext]:
     if not record_ids:
         return {}
     rows = connection.execute(
-        select(engagements.c.record_id, engagements.c.recent).where(
-            engagements.c.flow == flow, engagements.c.record_id.in_(list(record_ids))
+        select(source_context.c.record_id, source_context.c.recent, source_context.c.qualification).where(
+            source_context.c.flow == flow, source_context.c.record_id.in_(list(record_ids))
         )
     )
-    return {key: value for key, value in rows}
+    return {row.record_id: SourceContext(tuple(row.recent or ()), row.qualification) for row in rows}

@@ -175,14 +175,17 @@ activity_tallies = Table(
     Column("last_at", String(40)),
 )
 
-engagements = Table(
-    "engagements",
+source_context = Table(
+    "source_context",
     metadata,
     Column("flow", String(64), primary_key=True),
     Column("record_id", String(64), primary_key=True),
     Column("recent", Json, nullable=False, default=list),  # the latest distinct pages/assets engaged with
+    Column("qualification", Text),  # why the record first qualified; kept while it stays in sync
+    Column("qualified_at", DateTime),
     Column("updated_at", DateTime, nullable=False),
 )
+"""What a salesperson should know about a source record beyond its fields."""
 
 flow_states = Table(
     "flow_states",
