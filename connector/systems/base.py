@@ -10,7 +10,7 @@ every HTTP call goes through the system's :class:`connector.systems.guard.CallGu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import ClassVar, Protocol, runtime_checkable
 
 from connector.records import Cursor, ObjectSchema, Outgoing, Page, Record, WriteResult
@@ -50,10 +50,18 @@ class System(Protocol):
     ) -> Iterator[Record]:
         """Read the records whose ``key_field`` is one of ``keys``, batching keys to the vendor maximum."""
 
-    def upsert(self, obj: str, key_field: str, batch: Sequence[Outgoing]) -> list[WriteResult]:
+    def upsert(
+        self,
+        obj: str,
+        key_field: str,
+        batch: Sequence[Outgoing],
+        *,
+        options: Mapping[str, str] | None = None,
+    ) -> list[WriteResult]:
         """Create or update ``batch`` (at most ``max_write_batch``) keyed by ``key_field``.
 
-        Returns one result per record in input order; a refused record never fails the others.
+        ``options`` are adapter-specific write settings (e.g. Marketo's ``action``); unknown ones are a
+        ConfigError. Returns one result per record in input order; a refused record never fails the others.
         """
 
     def describe(self, obj: str) -> ObjectSchema:
