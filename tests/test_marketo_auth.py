@@ -8,9 +8,12 @@ import threading
 import pytest
 import requests
 
+from connector.config import RateLimitSettings
 from connector.errors import AuthError, QuotaExhaustedError
 from connector.logs import RedactingFilter
 from connector.records import Outgoing
+from connector.systems import build_system
+from connector.systems.base import System
 
 pytest_plugins = ("conftest_marketo",)
 
@@ -21,6 +24,16 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def test_the_registry_builds_the_adapter_with_its_configured_guard(marketo_settings, marketo_fake):
+    settings = marketo_settings.model_copy(
+        update={"rate_limit": RateLimitSettings(calls=100, per_seconds=20)}
+    )
+    marketo = build_system("marketo", settings)
+    assert isinstance(marketo, System)
+    marketo.check()
+    assert marketo.guard.calls == {"identity.token": 1, "stats.usage": 1}
 
 
 def test_one_token_serves_many_calls(marketo, marketo_fake):

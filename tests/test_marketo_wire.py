@@ -12,6 +12,7 @@ from responses import matchers
 from connector.config import MarketoSettings
 from connector.errors import (
     AuthError,
+    ErrorCategory,
     QuotaExhaustedError,
     RecordRejectedError,
     RemoteError,
@@ -233,6 +234,23 @@ def test_throttling_carries_a_window_aware_wait():
         [{"code": "615", "message": "Concurrent access limit"}], endpoint="leads.read"
     )
     assert (rate.retry_after, concurrency.retry_after) == (20.0, 3.0)
+
+
+def test_skip_reasons_become_record_errors_and_an_unknown_field_outranks_the_rest():
+    from connector.systems.marketo_errors import record_error
+
+    error = record_error(
+        [
+            {"code": "1001", "message": "Invalid value 'x' for field 'leadScore'"},
+            {"code": "1006", "message": "Field 'shoeSize' not found"},
+        ]
+    )
+    assert (error.category, error.code, error.fields) == (
+        ErrorCategory.SCHEMA_DRIFT,
+        "1006",
+        ("leadScore", "shoeSize"),
+    )
+    assert "1001 Invalid value" in error.message
 
 
 def test_quota_message_names_the_reset_in_us_central_time():

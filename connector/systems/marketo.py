@@ -118,7 +118,7 @@ class MarketoSystem:
             for row in envelope.get("result") or []:
                 yield lead_record(row, fields)
             token = envelope.get("nextPageToken")
-            if not token:
+            if not token or not envelope.get("result"):
                 return
 
     def _leads_by_id(self, lead_ids: Sequence[str], fields: Sequence[str]) -> list[Record]:

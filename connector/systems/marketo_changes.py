@@ -103,12 +103,16 @@ class ChangeReader:
         params = {"activityTypeIds": ",".join(map(str, type_ids)), "batchSize": PAGE_SIZE}
 
         def page(rows: list[dict[str, Any]], cursor: Cursor) -> Page:
+            records = self._leads_of(rows, fields)
+            present = {
+                record.id for record in records
+            }  # a lead deleted since has no record: drop its activities
             activities = tuple(
                 to_activity(row, kind_by_type[row["activityTypeId"]])
                 for row in rows
-                if row.get("activityTypeId") in kind_by_type
+                if row.get("activityTypeId") in kind_by_type and str(row.get("leadId")) in present
             )
-            return Page(self._leads_of(rows, fields), cursor, activities)
+            return Page(records, cursor, activities)
 
         return self._pages("activities", "activities.json", params, cursor, page)
 

@@ -96,7 +96,7 @@ HTTP_STATUS: Mapping[int, CodeRule] = {
     504: CodeRule(TransientError, "gateway timeout"),
 }
 
-_QUOTED = re.compile(r"'([^']{1,80})'")
+_FIELD_NAME = re.compile(r"[Ff]ield '([^']{1,80})'")
 
 
 def envelope_error(errors: Sequence[Mapping[str, Any]], *, endpoint: str) -> RemoteError:
@@ -144,7 +144,7 @@ def record_error(reasons: Sequence[Mapping[str, Any]]) -> RecordError:
     code = drift or codes[0]
     message = redact("; ".join(f"{r.get('code')} {r.get('message', '')}".strip() for r in reasons))
     fields = tuple(
-        dict.fromkeys(name for reason in reasons for name in _QUOTED.findall(str(reason.get("message"))))
+        dict.fromkeys(name for reason in reasons for name in _FIELD_NAME.findall(str(reason.get("message"))))
     )
     category = RECORD_REASON_CATEGORIES.get(code, ErrorCategory.RECORD_REJECT)
     return RecordError(category=category, code=code, message=message, fields=fields)
