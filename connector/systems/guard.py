@@ -208,7 +208,7 @@ class CallGuard:
         if isinstance(exc, ThrottledError) and exc.retry_after is not None:
             return min(exc.retry_after, self.policy.max_retry_after_s)
         backoff = tenacity.wait_exponential_jitter(
-            initial=self.policy.initial_backoff_s, max=self.policy.max_backoff_s
+            multiplier=self.policy.initial_backoff_s, max=self.policy.max_backoff_s
         )
         return backoff(state)
 
