@@ -207,7 +207,7 @@ class CallGuard:
             return 0.0
         if isinstance(exc, ThrottledError) and exc.retry_after is not None:
             return min(exc.retry_after, self.policy.max_retry_after_s)
-        backoff = tenacity.wait_exponential_jitter(
+        backoff = tenacity.wait_random_exponential(
             multiplier=self.policy.initial_backoff_s, max=self.policy.max_backoff_s
         )
         return backoff(state)
