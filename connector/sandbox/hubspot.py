@@ -27,7 +27,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connector.sandbox.framework import FakeService, RateLimit, json_response
+from connector.sandbox.framework import FakeService, Knobs, RateLimit, json_response
 from connector.sandbox.hubspot_associations import AssociationEndpoints, AssociationGraph, association_rules
 from connector.sandbox.hubspot_lists import ListBook, ListEndpoints, list_rules
 from connector.sandbox.hubspot_objects import ObjectEndpoints, object_rules
@@ -137,6 +137,19 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
         return json_response({"results": deal_pipelines()})
 
     # ---- Python API for tests and benchmarks -----------------------------------------------------
+    def reset(self) -> None:
+        """Forget every record, association and list, and reset knobs and counters (tokens stay)."""
+        with self.lock:
+            self.portal = Portal()
+            self.associations = AssociationGraph()
+            self.list_book = ListBook()
+            self.knobs = Knobs()
+            self.search_rate_limit = None
+            self._search_window.clear()
+            self._window.clear()
+            self.day_calls = 0
+            self.reset_calls()
+
     def set_search_rate_limit(self, calls: int, per_seconds: float = 1.0) -> None:
         with self.lock:
             self.search_rate_limit = RateLimit(calls, per_seconds)
