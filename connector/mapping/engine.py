@@ -1,0 +1,272 @@
+"""The mapping engine: qualify a source record and map it to the target payload (and back, for writeback).
+
+No I/O and no mutation of inputs: values in, new frozen values out. One field that cannot be mapped
+fails the whole record with a :class:`MappingFailure` (category ``mapping``), never a partial write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from collections.abc import Mapping as Values
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from connector.errors import ErrorCategory
+from connector.mapping.conflicts import Conflicts
+from connector.mapping.load import CompiledField, Mapping
+from connector.mapping.rules import parse_number
+from connector.mapping.shape import FieldRefused, shape_value
+from connector.mapping.spec import CONTEXT_NAMES, WritePolicy
+from connector.mapping.template import render_text
+from connector.mapping.transforms import is_blank
+from connector.records import ObjectSchema, Outgoing, RecordError
+
+_EMPTY: Values[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Qualification:
+    """Whether a record qualifies, and why (kept with the record so sales can read it)."""
+
+    qualified: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappedRecord:
+    """What to write for one record.
+
+    ``fields`` are the values to send now (after conflict rules); ``payload`` is the full mapped
+    payload and ``payload_hash`` its stable hash: when it equals the hash stored at the last successful
+    write, the record needs no write. ``withheld`` says, per field, why it is not sent.
+    The mappings are plain dicts (JSON-ready) owned by this value: treat them as read-only.
+    """
+
+    object: str
+    key_field: str
+    key: str
+    fields: Values[str, Any]
+    payload: Values[str, Any]
+    payload_hash: str
+    withheld: Values[str, str] = field(default_factory=dict)
+
+    def outgoing(self) -> Outgoing:
+        """The record as the adapters take it (upsert on ``key_field`` = ``key``)."""
+        return Outgoing(key=self.key, fields=self.fields)
+
+    def written_state(self, last_written: Values[str, Any] | None) -> dict[str, Any]:
+        """What revloop has written once this write succeeded; pass it as ``last_written`` next time."""
+        return {**(last_written or {}), **self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class MappingFailure:
+    """A record that cannot be mapped: the field, the value that was refused, and why."""
+
+    field: str
+    value: Any
+    message: str
+    key_path: str
+    category: ErrorCategory = ErrorCategory.MAPPING
+
+    def record_error(self) -> RecordError:
+        """The failure as a sync-error entry."""
+        return RecordError(self.category, "MAPPING_FAILED", f"{self.key_path}: {self.message}", (self.field,))
+
+
+def qualify(
+    mapping: Mapping,
+    record_fields: Values[str, Any],
+    metrics: Values[str, Any],
+    *,
+    context: Values[str, Any] | None = None,
+) -> Qualification:
+    """Whether the record qualifies: score ≥ threshold OR the rule holds. No ``[qualify]``: always.
+
+    ``metrics`` come from :func:`connector.mapping.metrics.compute_metrics`; ``context`` is only needed
+    when the rule reads a context name. Raises RuleEvaluationError when the rule cannot be decided.
+    """
+    spec = mapping.spec.qualify
+    if spec is None:
+        return Qualification(True, "no [qualify] section: every record qualifies")
+    met: list[str] = []
+    missed: list[str] = []
+    if spec.score_field is not None and spec.threshold is not None:
+        ok, text = _score(record_fields.get(spec.score_field), spec.threshold)
+        (met if ok else missed).append(text)
+    if mapping.rule is not None:
+        ok = mapping.rule.evaluate(metrics, context or _EMPTY, record_fields)
+        (met if ok else missed).append(
+            f"rule: {mapping.rule.source}" if ok else f"rule not met: {mapping.rule.source}"
+        )
+    return Qualification(bool(met), "; ".join(met or missed))
+
+
+def _score(raw: Any, threshold: float) -> tuple[bool, str]:
+    score = parse_number(raw)
+    if score is None:
+        return False, "no score" if is_blank(raw) else f"score {render_text(raw)!r} is not a number"
+    if score >= threshold:
+        return True, f"score {render_text(score)} ≥ {render_text(threshold)}"
+    return False, f"score {render_text(score)} < {render_text(threshold)}"
+
+
+def map_record(
+    mapping: Mapping,
+    source_fields: Values[str, Any],
+    context: Values[str, Any],
+    *,
+    target_schema: ObjectSchema | None = None,
+    target_current: Values[str, Any] | None = None,
+    last_written: Values[str, Any] | None = None,
+    creating: bool,
+) -> MappedRecord | MappingFailure:
+    """Map one source record to its target payload.
+
+    ``context`` holds the run-time names (CONTEXT_NAMES and every metric). When
+    ``context["target_object"]`` is the mapping's ``contact_object`` the record is routed to a Contact:
+    the upsert key is ``contact_upsert_key``, ``account_field`` is set from ``context["account_id"]``,
+    and with a ``target_schema`` (the Contact's) fields it lacks are withheld.
+    ``target_current`` (the target's values now) is needed on update when a field uses sfa_wins or
+    sfa_wins_unless_blank; ``last_written`` is what revloop wrote last time (``written_state``).
+    """
+    key = render_text(source_fields.get(mapping.spec.source.key)) or render_text(context.get("source_id"))
+    if not key.strip():
+        return MappingFailure(mapping.spec.source.key, None, "the source record has no id", "source.key")
+    route = _route(mapping, context)
+    fields, withheld = _fields_on(mapping.fields, route, target_schema)
+    payload = _payload(fields, _lookup(mapping, source_fields, context), target_schema)
+    if isinstance(payload, MappingFailure):
+        return payload
+    if route.account_field is not None:
+        account = context.get("account_id")
+        if is_blank(account):
+            message = "routed to a Contact without account_id in the context"
+            return MappingFailure(route.account_field, account, message, "target.account_field")
+        payload[route.account_field] = account
+    conflicts = Conflicts(creating, target_current, last_written)
+    return _result((route.object, route.key_field, key), fields, payload, conflicts, withheld)
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    object: str
+    key_field: str
+    account_field: str | None  # set when the person is routed to a Contact on a customer Account
+
+
+def _route(mapping: Mapping, context: Values[str, Any]) -> _Route:
+    target = mapping.spec.target
+    if target.contact_object is not None and context.get("target_object") == target.contact_object:
+        return _Route(target.contact_object, str(target.contact_upsert_key), target.account_field)
+    return _Route(target.object, target.upsert_key, None)
+
+
+def _fields_on(
+    fields: tuple[CompiledField, ...], route: _Route, schema: ObjectSchema | None
+) -> tuple[tuple[CompiledField, ...], dict[str, str]]:
+    """The fields to map for this route; a routed Contact skips the fields its schema lacks."""
+    if route.account_field is None or schema is None:
+        return fields, {}
+    missing = {f.name: f"not a field of {schema.object}" for f in fields if f.name not in schema.fields}
+    return tuple(f for f in fields if f.name not in missing), missing
+
+
+def map_writeback(
+    mapping: Mapping,
+    context: Values[str, Any],
+    *,
+    source_schema: ObjectSchema | None = None,
+    source_current: Values[str, Any] | None = None,
+    last_written: Values[str, Any] | None = None,
+    first_write: bool,
+) -> MappedRecord | MappingFailure:
+    """Map ``[writeback]`` (target → source) for one record after a successful target write.
+
+    The values come from ``context`` (``target_id``, ``link_status``, ...). The record to update is the
+    source record ``context["source_id"]``, keyed by ``writeback.key``. ``first_write`` is True the
+    first time revloop writes back for this link (conflict ``ma_wins`` writes then, later only while the
+    MA still holds what revloop wrote). Raises ValueError when the mapping has no ``[writeback]``.
+    """
+    writeback = mapping.spec.writeback
+    if writeback is None:
+        raise ValueError(f"{mapping.path} has no [writeback] section")
+    key = render_text(context.get("source_id"))
+    if not key.strip():
+        return MappingFailure(writeback.key, None, "the context has no source_id", "writeback.key")
+    lookup = _lookup(mapping, _EMPTY, context)
+    payload = _payload(mapping.writeback_fields, lookup, source_schema)
+    if isinstance(payload, MappingFailure):
+        return payload
+    conflicts = Conflicts(first_write, source_current, last_written)
+    target = (mapping.spec.source.object, writeback.key, key)
+    return _result(target, mapping.writeback_fields, payload, conflicts, {})
+
+
+def required_source_fields(mapping: Mapping) -> tuple[str, ...]:
+    """Every source field the flow must read for this mapping (sorted)."""
+    return tuple(sorted(mapping.source_fields))
+
+
+def fields_needing_current(mapping: Mapping, *, writeback: bool = False) -> tuple[str, ...]:
+    """Fields whose conflict rule needs the written system's current value: read them before updates."""
+    fields = mapping.writeback_fields if writeback else mapping.fields
+    keeps = (WritePolicy.UNLESS_CHANGED, WritePolicy.ONLY_IF_BLANK)
+    return tuple(f.name for f in fields if f.policy in keeps)
+
+
+def payload_hash(object_name: str, payload: Values[str, Any]) -> str:
+    """sha256 of the payload as sorted JSON: equal payloads hash equal across runs and processes."""
+    text = json.dumps(
+        {"object": object_name, "fields": payload}, sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _lookup(
+    mapping: Mapping, source_fields: Values[str, Any], context: Values[str, Any]
+) -> Callable[[str], Any]:
+    context_names = frozenset(CONTEXT_NAMES) | mapping.metric_names
+
+    def lookup(name: str) -> Any:
+        return context.get(name) if name in context_names else source_fields.get(name)
+
+    return lookup
+
+
+def _payload(
+    fields: tuple[CompiledField, ...], lookup: Callable[[str], Any], schema: ObjectSchema | None
+) -> dict[str, Any] | MappingFailure:
+    payload: dict[str, Any] = {}
+    for compiled in fields:
+        if compiled.policy is WritePolicy.NEVER:
+            continue
+        try:
+            payload[compiled.name] = shape_value(
+                compiled, lookup, schema.field(compiled.name) if schema else None
+            )
+        except FieldRefused as exc:
+            return MappingFailure(compiled.name, exc.value, str(exc), compiled.key_path)
+    return payload
+
+
+def _result(
+    target: tuple[str, str, str],
+    fields: tuple[CompiledField, ...],
+    payload: dict[str, Any],
+    conflicts: Conflicts,
+    withheld: dict[str, str],
+) -> MappedRecord:
+    object_name, key_field, key = target
+    to_write = dict(payload)
+    for compiled in fields:
+        reason = conflicts.withhold_reason(compiled)
+        if reason is not None:
+            withheld[compiled.name] = reason
+            to_write.pop(compiled.name, None)
+    return MappedRecord(
+        object_name, key_field, key, to_write, payload, payload_hash(object_name, payload), withheld
+    )
