@@ -28,10 +28,21 @@ class SleepLog:
         self.waits.append(seconds)
 
 
-def fast_guard(*, attempts: int = 6, sleep: Callable[[float], None] | None = None) -> CallGuard:
-    """The production guard logic with no real waiting, so retries cost nothing but calls."""
+def _fast_guard(*, attempts: int = 6, sleep: Callable[[float], None] | None = None) -> CallGuard:
     policy = RetryPolicy(attempts=attempts, max_elapsed_s=60.0, initial_backoff_s=0.001, max_backoff_s=0.01)
     return CallGuard("hubspot", policy=policy, sleep=sleep or SleepLog())
+
+
+@pytest.fixture
+def fast_guard() -> Callable[..., CallGuard]:
+    """Builds guards with the production logic and no real waiting, so retries cost nothing but calls:
+    ``fast_guard(attempts=6, sleep=SleepLog())``."""
+    return _fast_guard
+
+
+@pytest.fixture
+def sleeps() -> SleepLog:
+    return SleepLog()
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +74,7 @@ def make_hubspot(hubspot_settings) -> Callable[..., HubSpotSystem]:
     """Builds adapters on the fake: ``make_hubspot(guard=..., lag_s=...)``."""
 
     def build(*, guard: CallGuard | None = None, **keywords) -> HubSpotSystem:
-        return HubSpotSystem(hubspot_settings, guard or fast_guard(), **keywords)
+        return HubSpotSystem(hubspot_settings, guard or _fast_guard(), **keywords)
 
     return build
 

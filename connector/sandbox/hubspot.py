@@ -138,7 +138,7 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
 
     # ---- Python API for tests and benchmarks -----------------------------------------------------
     def reset(self) -> None:
-        """Forget every record, association and list, and reset knobs and counters (tokens stay)."""
+        """Forget all records, associations and lists; reset knobs, counters, tokens (not the static one)."""
         with self.lock:
             self.portal = Portal()
             self.associations = AssociationGraph()
@@ -148,6 +148,7 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
             self._search_window.clear()
             self._window.clear()
             self.day_calls = 0
+            self.tokens = {self.static_token: float("inf")}
             self.reset_calls()
 
     def set_search_rate_limit(self, calls: int, per_seconds: float = 1.0) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from connector.config import HubSpotSettings
-from connector.errors import ConfigError
+from connector.errors import ConfigError, SchemaDriftError
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.hubspot_links import HubSpotLinks, ListChange
@@ -111,10 +111,18 @@ class HubSpotSystem:
     ) -> list[WriteResult]:
         """By record id (``hs_object_id``/``id``): batch/update. Else batch/upsert with ``idProperty``.
 
-        At most 100 records (ValueError beyond). HubSpot takes no write options (ConfigError).
+        At most 100 records (ValueError beyond). HubSpot takes no write options (ConfigError). The key
+        must be a unique property (SchemaDriftError otherwise, before any write).
         """
         if options:
             raise ConfigError(f"hubspot: writes take no options, got {sorted(options)}")
+        if batch and key_field not in ID_KEYS and not self._is_unique(obj, key_field):
+            raise SchemaDriftError(
+                f"{key_field} is not a unique property of {obj}: batch upsert needs one "
+                "(mark it 'unique value' in HubSpot, or key the mapping on hs_object_id)",
+                system=self.kind,
+                code="NOT_UNIQUE",
+            )
         return upsert(self.transport, obj, key_field, batch)
 
     def describe(self, obj: str) -> ObjectSchema:
