@@ -33,6 +33,7 @@ LEAD = schema(
     FieldSchema("NumberOfEmployees", "int"),
     FieldSchema("IsConverted", "boolean", createable=False, updateable=False),
     FieldSchema("Status", "picklist", picklist=("Open",)),
+    FieldSchema("ConvertedDate", "date"),
 )
 CONTACTS = schema(
     "hubspot",
@@ -99,10 +100,17 @@ def test_type_mismatches():
 
 
 def test_matching_types_and_date_transforms_pass():
-    assert (
-        problems({"DoNotCall": {"from": "hs_email_optout"}, "NumberOfEmployees": {"from": "hubspotscore"}})
-        == []
-    )
+    matching = {"DoNotCall": {"from": "hs_email_optout"}, "NumberOfEmployees": {"from": "hubspotscore"}}
+    assert problems(matching) == []
+    assert problems({"ConvertedDate": {"from": "closedate", "transform": ["to_date"]}}) == []
+
+
+def test_dates_need_a_conversion():
+    assert problems({"ConvertedDate": {"from": "closedate"}}) == [
+        f"{SOURCE}: fields.ConvertedDate: ConvertedDate is of type date but the mapping gives it a date "
+        "in the source's format (add transform to_date or to_datetime) (from = 'closedate')"
+    ]
+    assert problems({"ConvertedDate": {"from": "email", "transform": ["to_datetime"]}}) == []
 
 
 def test_constants_must_fit_the_type():

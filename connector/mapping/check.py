@@ -118,7 +118,11 @@ def _produced_family(compiled: CompiledField, source: ObjectSchema | None) -> st
     if spec.origin == "value":
         return None  # constants are checked by converting them (see _constant_problems)
     source_field = source.field(str(spec.from_)) if source is not None else None
-    return value_family(source_field.type) if source_field is not None else None
+    family = value_family(source_field.type) if source_field is not None else None
+    # Systems spell dates differently (HubSpot: ms since the epoch), so a date always needs converting.
+    return (
+        "a date in the source's format (add transform to_date or to_datetime)" if family == "date" else family
+    )
 
 
 def _constant_problems(compiled: CompiledField, field: FieldSchema) -> list[str]:
