@@ -160,7 +160,8 @@ class CallGuard:
                 self.budget.used += 1
             try:
                 return fn()
-            except RemoteError:
+            except RemoteError as error:
+                error.endpoint = error.endpoint or endpoint
                 raise
             except Exception as exc:
                 error = classify(exc)
@@ -191,10 +192,12 @@ class CallGuard:
         try:
             return retrying(attempt)
         except TransientError as exc:
-            if isinstance(exc, UnreachableError):
+            # A non-idempotent request that may have been applied is not "unreachable": the caller
+            # must see AmbiguousError to know the write may exist.
+            if isinstance(exc, UnreachableError) or (isinstance(exc, AmbiguousError) and not idempotent):
                 raise
             raise UnreachableError(
-                f"{endpoint} still failing after retries: {exc}",
+                f"{endpoint} still failing after retries: {str(exc).removeprefix(f'{exc.system}: ')}",
                 system=self.system,
                 status=exc.status,
                 code=exc.code,
