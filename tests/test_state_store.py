@@ -112,7 +112,11 @@ def test_links_connect_reuse_and_follow_conversion(engine):
         assert {key: target.record_id for key, target in found.items()} == {"1": "00Q1", "2": "00Q1"}
         links.follow_conversion(connection, lead, RecordRef("salesforce", "Contact", "0031"))
         found = links.targets_of(connection, "hubspot", "contacts", ["1"], "salesforce")
-        assert (found["1"].object, found["1"].record_id) == ("Contact", "0031")
+        assert (found["1"].object, found["1"].record_id, found["1"].status) == (
+            "Contact",
+            "0031",
+            "converted",
+        )
 
 
 def test_sync_states_keep_previous_payload(engine):

@@ -25,6 +25,7 @@ class LinkedTarget:
     link_id: int
     object: str
     record_id: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,11 @@ def targets_of(
         return {}
     src, tgt = aliased(link_keys), aliased(link_keys)
     rows = connection.execute(
-        select(src.c.record_id, tgt.c.link_id, tgt.c.object, tgt.c.record_id.label("target_id"))
+        select(
+            src.c.record_id, tgt.c.link_id, tgt.c.object, tgt.c.record_id.label("target_id"), links.c.status
+        )
         .join(tgt, and_(tgt.c.link_id == src.c.link_id, tgt.c.system == target_system))
+        .join(links, links.c.id == src.c.link_id)
         .where(
             src.c.system == source_system,
             src.c.object == source_object,
@@ -51,16 +55,21 @@ def targets_of(
             tgt.c.status == "active",
         )
     )
-    return {row.record_id: LinkedTarget(row.link_id, row.object, row.target_id) for row in rows}
+    return {row.record_id: LinkedTarget(row.link_id, row.object, row.target_id, row.status) for row in rows}
 
 
 def connect(
-    connection: Connection, pairs: Iterable[tuple[RecordRef, RecordRef]], entity: str
+    connection: Connection,
+    pairs: Iterable[tuple[RecordRef, RecordRef]],
+    entity: str,
+    *,
+    status: str = "created",
 ) -> dict[str, int]:
     """Link each (source, target) pair as one real-world ``entity``; returns link ids by source record id.
 
-    An existing link of either side is reused, so a second source record matched to an already linked
-    target joins that target's link.
+    ``status`` says how new links came about (``created``: revloop created the target; ``linked``: it
+    matched an existing one). An existing link of either side is reused, so a second source record
+    matched to an already linked target joins that target's link.
     """
     pairs = list(pairs)
     if not pairs:
@@ -77,7 +86,10 @@ def connect(
     if needing_link:
         created = connection.execute(
             insert(links).returning(links.c.id, sort_by_parameter_order=True),
-            [{"entity": entity, "created_at": now, "updated_at": now} for _ in needing_link],
+            [
+                {"entity": entity, "status": status, "created_at": now, "updated_at": now}
+                for _ in needing_link
+            ],
         ).scalars()
         for (source, _target), link_id in zip(needing_link, created, strict=True):
             assigned[source] = link_id

@@ -40,6 +40,9 @@ links = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("entity", String(16), nullable=False),  # person, company, deal
+    Column(
+        "status", String(16), nullable=False, default="created"
+    ),  # how revloop linked it: created, linked, converted
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )

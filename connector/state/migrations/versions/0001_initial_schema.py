@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 06:30:27.076586
+Create Date: 2026-11-25 06:42:43.463094
 """
 
 import sqlalchemy as sa
@@ -85,6 +85,7 @@ def upgrade() -> None:
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
         sa.Column("entity", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_links")),
@@ -233,7 +234,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sync_states", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sync_states_link_id"), ["link_id"], unique=False)
-
 
 
 def downgrade() -> None:
