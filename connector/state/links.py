@@ -120,6 +120,7 @@ def follow_conversion(connection: Connection, lead: RecordRef, contact: RecordRe
         return
     now = utcnow()
     connection.execute(update(link_keys).where(*_ref_match(lead)).values(status="converted", updated_at=now))
+    connection.execute(update(links).where(links.c.id == link_id).values(status="converted", updated_at=now))
     upsert(
         connection,
         link_keys,
