@@ -65,8 +65,8 @@ def mql_activities(record_id: str) -> list[Activity]:
     return [
         Activity(record_id, "page_view", "https://example.co.jp/pricing", "2024-05-01T00:00:00Z"),
         Activity(record_id, "page_view", "https://example.co.jp/pricing#plans", "2024-05-02T00:00:00Z"),
-        Activity(record_id, "form_fill", "Case Study Download", "2024-05-03T00:00:00Z"),
-        Activity(record_id, "page_view", "https://example.co.jp/contact", "2024-05-04T00:00:00Z"),
+        Activity(record_id, "link_click", "https://example.co.jp/assets/case-study-abc.pdf", "2024-05-03T00:00:00Z"),
+        Activity(record_id, "form_fill", "Contact Us", "2024-05-04T00:00:00Z"),
     ]
 
 
@@ -80,8 +80,12 @@ def test_hubspot_handoff_qualifies_by_the_agreed_mql_rule_and_maps_a_lead():
         "phone": "03-1234-5678",
         "hubspotscore": "10",
         "hs_lead_status": "IN_PROGRESS",
+        "revloop_pricing_page_views": "2",
+        "revloop_case_study_downloads": "1",
+        "revloop_contact_form_visits": "1",
+        "hs_analytics_source_data_1": "2026-webinar-revops",
     }
-    metrics = compute_metrics(mapping, contact, mql_activities("501"))
+    metrics = compute_metrics(mapping, contact, [])
     qualification = qualify(mapping, contact, metrics)
     assert qualification.qualified and qualification.reason.startswith("rule: pricing_views >= 2")
     context = {**metrics, "qualification": qualification.reason, "source_id": "501"}
@@ -94,11 +98,13 @@ def test_hubspot_handoff_qualifies_by_the_agreed_mql_rule_and_maps_a_lead():
     assert writeback.fields["lifecyclestage"] == "salesqualifiedlead"
 
 
-def test_marketo_handoff_reads_the_score_and_a_property_metric():
+def test_marketo_handoff_counts_activities_for_the_mql_rule():
     mapping = load_mapping(MARKETO)
-    assert "revloopCaseStudyDownloads" in required_source_fields(mapping)
-    lead = {"id": 42, "lastName": "Smith", "leadScore": 95, "revloopCaseStudyDownloads": 1}
+    assert "leadScore" in required_source_fields(mapping)
+    lead = {"id": 42, "lastName": "Smith", "leadScore": 95}
     assert qualify(mapping, lead, compute_metrics(mapping, lead, [])).reason == "score 95 ≥ 80"
+    cold = {"id": 43, "lastName": "Sato", "leadScore": 10}
+    assert qualify(mapping, cold, compute_metrics(mapping, cold, mql_activities("43"))).qualified
     record = map_record(mapping, lead, {"qualification": "score 95 ≥ 80"}, creating=True)
     assert record.key == "42" and record.fields["Company"] == "(not provided)"
     assert record.fields["LeadSource"] == "Web"

@@ -208,6 +208,8 @@ class _Compiler:
 
 def _declared_source_fields(spec: s.MappingSpec, context_names: frozenset[str]) -> frozenset[str]:
     names = {spec.source.key, *spec.source.fields}
+    if spec.source.campaign_field is not None:
+        names.add(spec.source.campaign_field)
     names.update(field.from_ for field in spec.fields.values() if field.from_ is not None)
     names.update(metric.property for metric in spec.metrics.values() if metric.property is not None)
     if spec.qualify is not None and spec.qualify.score_field is not None:

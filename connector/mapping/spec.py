@@ -86,6 +86,8 @@ class SourceSpec(_Strict):
     object: str = Field(min_length=1)
     key: str = Field(min_length=1)
     fields: tuple[str, ...] = ()
+    campaign_field: str | None = Field(default=None, min_length=1)
+    """The source field naming the campaign that brought the person in (the ``source_campaign`` context)."""
 
 
 class TargetSpec(_Strict):
