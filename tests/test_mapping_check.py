@@ -41,6 +41,9 @@ CONTACTS = schema(
     *(FieldSchema(name, "string") for name in
       ("hs_object_id", "firstname", "lastname", "company", "email", "phone", "jobtitle", "hs_lead_status")),
     FieldSchema("hubspotscore", "number"),
+    FieldSchema("hs_analytics_source_data_1", "string"),
+    *(FieldSchema(name, "number") for name in
+      ("revloop_pricing_page_views", "revloop_case_study_downloads", "revloop_contact_form_visits")),
     FieldSchema("hs_email_optout", "bool"),
     FieldSchema("closedate", "datetime"),
     FieldSchema("revloop_salesforce_id", "string"),

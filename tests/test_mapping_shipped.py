@@ -65,7 +65,7 @@ def mql_activities(record_id: str) -> list[Activity]:
     return [
         Activity(record_id, "page_view", "https://example.co.jp/pricing", "2024-05-01T00:00:00Z"),
         Activity(record_id, "page_view", "https://example.co.jp/pricing#plans", "2024-05-02T00:00:00Z"),
-        Activity(record_id, "link_click", "https://example.co.jp/assets/case-study-abc.pdf", "2024-05-03T00:00:00Z"),
+        Activity(record_id, "link_click", "/assets/case-study-abc.pdf", "2024-05-03T00:00:00Z"),
         Activity(record_id, "form_fill", "Contact Us", "2024-05-04T00:00:00Z"),
     ]
 
