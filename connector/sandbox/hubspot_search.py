@@ -96,7 +96,7 @@ def run_search(table: ObjectTable, query: SearchQuery) -> tuple[list[StoredObjec
         positions, total = fast
         page = positions[query.after : query.after + query.limit]
         return [table.records[table.ids[position]] for position in page], total
-    matches = [record for record in table.scan() if _matches(table, query, record)]
+    matches = list(filter(_compile(table, query), table.scan()))
     if query.sort_property != "hs_object_id" or query.descending:
         key = _sort_key(table, query.sort_property)
         present = [record for record in matches if key(record) is not None]
@@ -148,50 +148,84 @@ def _number(search_filter: Mapping[str, Any]) -> tuple[int, int] | None:
     return None if low is None or high is None else (low, high)
 
 
-def _matches(table: ObjectTable, query: SearchQuery, record: StoredObject) -> bool:
-    if query.text and not any(query.text in value.lower() for value in record.properties.values()):
-        return False
-    if not query.groups:
-        return True
-    return any(all(_filter_matches(table, f, record) for f in group) for group in query.groups)
+def _compile(table: ObjectTable, query: SearchQuery) -> Predicate:
+    """One predicate for the whole query; filter values are converted once, not once per record."""
+    groups = [[_compile_filter(table, f) for f in group] for group in query.groups]
+    text = query.text
+
+    def matches(record: StoredObject) -> bool:
+        if text and not any(text in value.lower() for value in record.properties.values()):
+            return False
+        return not groups or any(all(test(record) for test in group) for group in groups)
+
+    return matches
+
+
+def _as_number(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _as_ms(raw: str | None) -> int | None:
+    return to_ms(raw) if raw else None
+
+
+def _as_text(raw: str | None) -> str | None:
+    return raw.lower() if raw else None
+
+
+def _converter(table: ObjectTable, name: str) -> Callable[[str | None], Any]:
+    """How HubSpot compares a property: numbers and dates numerically, text case-insensitively."""
+    kind = table.definitions[name]["type"]
+    if kind == "number":
+        return _as_number
+    if kind in ("datetime", "date"):
+        return _as_ms
+    return _as_text
 
 
 def _typed(table: ObjectTable, name: str, raw: str | None) -> Any:
-    """A property value as HubSpot compares it: numbers and dates numerically, text case-insensitively."""
-    if raw is None or raw == "":
-        return None
-    kind = table.definitions[name]["type"]
-    if kind == "number":
-        try:
-            return float(raw)
-        except ValueError:
-            return None
-    if kind in ("datetime", "date"):
-        return to_ms(raw)
-    return raw.lower()
+    return _converter(table, name)(raw)
 
 
 def _sort_key(table: ObjectTable, name: str) -> Callable[[StoredObject], Any]:
-    return lambda record: _typed(table, name, record.properties.get(name))
+    convert = _converter(table, name)
+    return lambda record: convert(record.properties.get(name))
 
 
-def _filter_matches(table: ObjectTable, search_filter: Mapping[str, Any], record: StoredObject) -> bool:
+def _compile_filter(table: ObjectTable, search_filter: Mapping[str, Any]) -> Predicate:
     name, op = search_filter["propertyName"], search_filter["operator"]
-    raw = record.properties.get(name)
+    value_of = _sort_key(table, name)
     if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-        return (raw not in (None, "")) == (op == "HAS_PROPERTY")
+        present = op == "HAS_PROPERTY"
+        return lambda record: (record.properties.get(name) not in (None, "")) == present
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-        pattern = str(search_filter.get("value", "")).lower()
-        tokens = _TOKEN.findall((raw or "").lower())
-        return any(fnmatch.fnmatchcase(token, pattern) for token in tokens) == (op == "CONTAINS_TOKEN")
-    value = _typed(table, name, raw)
+        pattern, wanted = str(search_filter.get("value", "")).lower(), op == "CONTAINS_TOKEN"
+        return lambda record: (
+            wanted
+            == any(
+                fnmatch.fnmatchcase(token, pattern)
+                for token in _TOKEN.findall((record.properties.get(name) or "").lower())
+            )
+        )
     if op in ("IN", "NOT_IN"):
-        wanted = {_typed(table, name, str(v)) for v in search_filter.get("values") or ()}
-        return (value in wanted) == (op == "IN")
+        values, wanted = {_typed(table, name, str(v)) for v in search_filter.get("values") or ()}, op == "IN"
+        return lambda record: (value_of(record) in values) == wanted
     target = _typed(table, name, str(search_filter.get("value", "")))
     if op == "BETWEEN":
         high = _typed(table, name, str(search_filter.get("highValue", "")))
-        return value is not None and target is not None and high is not None and target <= value <= high
+        return lambda record: _between(value_of(record), target, high)
     if op == "NEQ":
-        return value != target
-    return value is not None and target is not None and _COMPARE[op](value, target)
+        return lambda record: value_of(record) != target
+    compare = _COMPARE[op]
+    return lambda record: _compared(compare, value_of(record), target)
+
+
+def _between(value: Any, low: Any, high: Any) -> bool:
+    return value is not None and low is not None and high is not None and low <= value <= high
+
+
+def _compared(compare: Callable[[Any, Any], bool], value: Any, target: Any) -> bool:
+    return value is not None and target is not None and compare(value, target)
