@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, StateError
 from connector.records import Outgoing
+from connector.systems.base import System
 
 pytest_plugins = ("conftest_hubspot",)
 
@@ -177,6 +178,13 @@ def test_read_by_a_non_unique_property_searches_with_in_100_values_a_filter(hubs
     records = list(hubspot.read_by_keys("contacts", "firstname", wanted, FIELDS))
     assert len(records) == 151  # two contacts are called F7
     assert hubspot.guard.calls == {"properties.list": 1, "objects.search": 2}
+
+
+def test_the_adapter_is_a_system_and_refuses_foreign_cursors(hubspot):
+    assert isinstance(hubspot, System)
+    assert (hubspot.kind, hubspot.max_write_batch, hubspot.max_read_page) == ("hubspot", 100, 200)
+    with pytest.raises(StateError, match="cursor version"):
+        next(hubspot.read_changes("contacts", {"version": 99, "since": 0}, FIELDS))
 
 
 def test_activities_are_refused_with_a_hint(hubspot):

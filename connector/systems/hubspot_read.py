@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from connector.errors import StateError
 from connector.records import Cursor, Page, Record
 from connector.systems.hubspot_transport import HubSpotTransport
 
@@ -57,7 +58,10 @@ class Window:
         if cursor is None:
             return cls(since=None, read_started=now_ms)
         if cursor.get("version") != CURSOR_VERSION:
-            raise ValueError(f"hubspot cursor version {cursor.get('version')!r} is not {CURSOR_VERSION}")
+            raise StateError(
+                f"hubspot: cursor version {cursor.get('version')!r} is not {CURSOR_VERSION}; "
+                "reset the flow's cursor to read everything again"
+            )
         if cursor.get("after_id") is None:
             return cls(since=cursor.get("since"), read_started=now_ms)
         return cls(
