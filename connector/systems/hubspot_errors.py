@@ -160,21 +160,26 @@ def classify_response(
     if drift is not None:
         return _from_table(drift, message, status, fields)
     if batch_write and (status == 409 or (status == 400 and body.get("category") == "VALIDATION_ERROR")):
-        code = codes[0] if codes else str(body.get("category") or status)
-        hint = STATUS_TABLE.get(code, (None, "HubSpot refused the batch"))[1]
-        details = [
-            str(d.get("message"))
-            for d in body.get("errors") or ()
-            if isinstance(d, Mapping) and d.get("message")
-        ]
-        message = redact("; ".join(details))[:MAX_MESSAGE] if details else message
-        return BatchRejectedError(
-            f"{code}: {message} ({hint})", system=SYSTEM, status=status, code=code, fields=fields
-        )
+        return _batch_rejection(status, body, codes, fields, message)
     if status in STATUS_TABLE:
         return _from_table(status, message, status, fields)
     return RequestRefusedError(
         f"HTTP {status}: {message}", system=SYSTEM, status=status, code=body.get("category")
+    )
+
+
+def _batch_rejection(
+    status: int, body: Mapping[str, Any], codes: list[str], fields: tuple[str, ...], message: str
+) -> BatchRejectedError:
+    code = codes[0] if codes else str(body.get("category") or status)
+    hint = STATUS_TABLE.get(code, (None, "HubSpot refused the batch"))[1]
+    details = [
+        str(d["message"]) for d in body.get("errors") or () if isinstance(d, Mapping) and d.get("message")
+    ]
+    if details:
+        message = redact("; ".join(details))[:MAX_MESSAGE]
+    return BatchRejectedError(
+        f"{code}: {message} ({hint})", system=SYSTEM, status=status, code=code, fields=fields
     )
 
 
