@@ -7,20 +7,31 @@ expected; unknown keys are errors, so a typo never passes silently.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from connector.errors import ConfigError
 from connector.logs import register_secret
 
 SYSTEM_KINDS = ("salesforce", "hubspot", "marketo")
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -29,7 +40,7 @@ class Strict(BaseModel):
 
 class RateLimitSettings(Strict):
     calls: Annotated[int, Field(gt=0)]
-    per_seconds: Annotated[float, Field(gt=0)]
+    per_seconds: Seconds
 
 
 class SystemSettings(Strict):
@@ -40,7 +51,7 @@ class SystemSettings(Strict):
 
     ca_bundle: Path | None = None
     """A PEM file of extra CAs to trust (a private CA, or the sandbox's throwaway CA)."""
-    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    timeout_s: Seconds = 60.0
     rate_limit: RateLimitSettings | None = None
     daily_budget: Annotated[int, Field(gt=0)] | None = None
     """Calls revloop may spend per day on this system; the flow stops cleanly when it is reached."""
@@ -49,28 +60,36 @@ class SystemSettings(Strict):
     allow_private_network: bool = False
     """Allow base URLs on loopback or private addresses (the sandbox needs it; hosted setups should not)."""
 
-    @model_validator(mode="after")
-    def _check_urls(self) -> SystemSettings:
-        for name in self.url_fields:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            parts = urlsplit(value)
-            if parts.scheme != "https" or not parts.hostname:
-                raise ValueError(f"{name}: {value!r} is not an https URL")
-            if not self.allow_private_network and _is_private(parts.hostname):
-                raise ValueError(
-                    f"{name}: {value!r} points at a private or loopback address; "
-                    "set allow_private_network = true to allow it"
-                )
-        return self
+    @field_validator("*")
+    @classmethod
+    def _check_url(cls, value: Any, info: ValidationInfo) -> Any:
+        """URL fields: https only, and no private or loopback host unless explicitly allowed.
+
+        A field validator rather than a model check, so URL problems are reported together with every
+        other field problem; ``allow_private_network`` is declared first, so it is already in ``info.data``.
+        """
+        if info.field_name not in cls.url_fields or value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("expected an https:// URL")
+        if not info.data.get("allow_private_network", False) and _is_private(parts.hostname):
+            raise ValueError(
+                "points at a private or loopback address; expected a public host "
+                "(set allow_private_network = true to allow it)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_secret_refs(self) -> SystemSettings:
+        problems = []
         for name in self.required_secrets():
             env, file = getattr(self, f"{name}_env"), getattr(self, f"{name}_file")
             if (env is None) == (file is None):
-                raise ValueError(f"set exactly one of {name}_env or {name}_file")
+                got = "neither" if env is None else f"both: {env!r} and {str(file)!r}"
+                problems.append(f"set exactly one of {name}_env or {name}_file (got {got})")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def required_secrets(self) -> tuple[str, ...]:
@@ -191,6 +210,8 @@ def load_config(path: Path | str) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
@@ -250,7 +271,7 @@ def _secret_problems(config: Config, kind: str, settings: SystemSettings, path: 
     problems = []
     for name in settings.required_secrets():
         env, file = getattr(settings, f"{name}_env"), getattr(settings, f"{name}_file")
-        if env and not os.environ.get(env):
+        if env and not os.environ.get(env, "").strip():
             problems.append(f"{path}: {kind}.{name}_env: environment variable {env} is not set")
         if file:
             try:
@@ -270,11 +291,14 @@ def _read_env_secret(name: str) -> str:
 def _read_file_secret(path: Path) -> str:
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         raise ConfigError(f"{path} does not exist") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"{path} is readable by other users; chmod 600 it")
-    value = path.read_text(encoding="utf-8").strip()
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read as UTF-8 text ({type(exc).__name__})") from None
     if not value:
         raise ConfigError(f"{path} is empty")
     return value
@@ -283,15 +307,44 @@ def _read_file_secret(path: Path) -> str:
 def _describe(path: Path, error: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
-        return f"{path}: {key}: unknown key"
+        return f"{path}: {key}: unknown key; {_expected_keys(error['loc'])}"
     if error["type"] == "missing":
         return f"{path}: {key}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
+    if isinstance(error.get("input"), dict):  # a table-level check names its keys and values itself
+        return f"{path}: {key}: {message}"
     return f"{path}: {key}: {message} (got {error.get('input')!r})"
 
 
+def _expected_keys(loc: tuple[Any, ...]) -> str:
+    """A did-you-mean hint, or the keys allowed in the table where an unknown key was found."""
+    annotation: Any = Config
+    for part in loc[:-1]:
+        if get_origin(annotation) is dict:  # [flows.<name>]: any name, then the flow's table
+            annotation = get_args(annotation)[1]
+            continue
+        model = _model_in(annotation)
+        if model is None or part not in model.model_fields:
+            return "check the spelling"
+        annotation = model.model_fields[part].annotation
+    model = _model_in(annotation)
+    known = [name for name, field in (model.model_fields.items() if model else ()) if not field.exclude]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside ``X``, ``X | None`` or ``Annotated[X, ...]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is dict:
+        return None
+    return next(filter(None, (_model_in(arg) for arg in get_args(annotation))), None)
+
+
 def _is_private(host: str) -> bool:
-    if host == "localhost":
+    host = host.rstrip(".")  # "localhost." is still localhost
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(host)

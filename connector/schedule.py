@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*([smh])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_LONGEST_S = 31 * 24 * 3600  # longer is likely a typo, and huge values overflow the scheduler (OverflowError)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ def parse_schedule(text: str) -> Schedule:
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         if seconds < 10:
             raise ValueError(f"{text!r}: the shortest interval is 10 seconds")
+        if seconds > _LONGEST_S:
+            raise ValueError(f"{text!r}: the longest interval is 744h (31 days); use cron for rarer runs")
         return Schedule(interval_s=seconds)
     from apscheduler.triggers.cron import CronTrigger
 
