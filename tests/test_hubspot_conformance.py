@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from importlib import resources
 from urllib.parse import parse_qsl
@@ -191,12 +193,14 @@ def recorder(hubspot_sandbox, hubspot_fake):
 
 
 @pytest.fixture
-def client(hubspot_sandbox, hubspot_fake) -> HubSpot:
-    return HubSpot(
+def client(hubspot_sandbox, hubspot_fake) -> Iterator[HubSpot]:
+    urllib3_level = logging.getLogger("urllib3").level  # each client Configuration() resets it
+    yield HubSpot(
         access_token=hubspot_fake.static_token,
         host=hubspot_sandbox.url("hubspot"),
         ssl_ca_cert=str(hubspot_sandbox.ca_bundle),
     )
+    logging.getLogger("urllib3").setLevel(urllib3_level)
 
 
 def seed(fake, object_type: str, *properties: dict) -> list[str]:

@@ -196,10 +196,11 @@ def test_a_read_timeout_is_retried_as_ambiguous(hubspot_settings, hubspot_fake, 
 
 def test_the_token_never_appears_in_errors_reprs_or_debug_logs(make_hubspot, hubspot_fake, caplog):
     token = hubspot_fake.static_token
-    system = make_hubspot()
-    # after the client is built: each hubspot Configuration() resets these loggers to WARNING
     caplog.set_level(logging.DEBUG)
-    for name in ("urllib3", "hubspot", "hubspot.crm.objects", "hubspot.crm.objects.rest"):
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    system = make_hubspot()
+    assert logging.getLogger("urllib3").level == logging.DEBUG  # building the client left it alone
+    for name in ("hubspot", "hubspot.crm.objects", "hubspot.crm.objects.rest"):
         caplog.set_level(logging.DEBUG, logger=name)
     system.upsert(
         "contacts", "email", [Outgoing("a@example.com", {"hubspotscore": "x"}), Outgoing("b@example.com", {})]

@@ -9,7 +9,9 @@ the exact JSON HubSpot sent and its rate-limit headers, and the client never log
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,18 @@ DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 
 Request = Callable[..., Any]
 """A client method bound to its arguments; called with ``_preload_content`` and ``_request_timeout``."""
+
+
+@contextmanager
+def _urllib3_log_level_kept() -> Iterator[None]:
+    """Each client Configuration() sets the process-wide ``urllib3`` logger to WARNING; undo that so
+    building this adapter does not change how the rest of revloop logs."""
+    urllib3_logger = logging.getLogger("urllib3")
+    level = urllib3_logger.level
+    try:
+        yield
+    finally:
+        urllib3_logger.setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -45,14 +59,15 @@ class HubSpotTransport:
             ssl_ca_cert=str(settings.ca_bundle) if settings.ca_bundle else None,
             retry=Retry(total=False),
         )
-        crm = client.crm
-        self.objects = crm.objects.basic_api
-        self.batch = crm.objects.batch_api
-        self.search = crm.objects.search_api
-        self.properties = crm.properties.core_api
-        self.associations = crm.associations.v4.batch_api
-        self.lists = crm.lists.lists_api
-        self.memberships = crm.lists.memberships_api
+        with _urllib3_log_level_kept():
+            crm = client.crm
+            self.objects = crm.objects.basic_api
+            self.batch = crm.objects.batch_api
+            self.search = crm.objects.search_api
+            self.properties = crm.properties.core_api
+            self.associations = crm.associations.v4.batch_api
+            self.lists = crm.lists.lists_api
+            self.memberships = crm.lists.memberships_api
 
     def __repr__(self) -> str:
         return f"HubSpotTransport(base_url={self.base_url!r})"
