@@ -211,6 +211,18 @@ def test_properties_may_be_repeated_or_comma_separated(api, hubspot_fake):
     }
 
 
+def test_seeded_records_keep_their_historical_dates(hubspot_fake):
+    entry = {"properties": {"email": "old@example.com"}, "createdAt": "2023-01-02T03:04:05Z"}
+    hubspot_fake.seed({"contacts": [entry | {"updatedAt": "2024-02-03T04:05:06.789Z", "id": "42"}]})
+    [row] = hubspot_fake.dump_state()["contacts"]
+    assert (row["id"], row["createdAt"], row["updatedAt"]) == (
+        "42",
+        "2023-01-02T03:04:05.000Z",
+        "2024-02-03T04:05:06.789Z",
+    )
+    assert row["properties"]["lastmodifieddate"] == row["updatedAt"]
+
+
 def test_touch_moves_the_modified_date_strictly_forward(hubspot_fake):
     ids = seed(hubspot_fake, 3)
     first = hubspot_fake.touch("contacts", ids[0], {"firstname": "A"})

@@ -8,7 +8,8 @@ validates every exchange against them) and the quirks in shared/api-facts.md §2
 Seed shape (``POST /__sandbox__/seed`` or :meth:`HubSpotFake.seed`)::
 
     {"properties": {"contacts": [{"name": "x", "type": "string", "hasUniqueValue": true}]},
-     "contacts": [{"properties": {...}, "id": "123", "updatedAt": "2024-05-01T00:00:00Z"}],
+     "contacts": [{"properties": {...}, "id": "123", "updatedAt": "2024-05-01T00:00:00Z",
+                   "createdAt": "2024-04-01T00:00:00Z"}],
      "companies": [...], "deals": [...], "line_items": [...], "products": [...],
      "associations": [{"fromObjectType": "contacts", "fromId": "1", "toObjectType": "companies",
                        "toId": "2", "typeId": 279, "category": "HUBSPOT_DEFINED"}],

@@ -103,11 +103,14 @@ class Portal:
 
     # ---- seeding and dumps ------------------------------------------------------------------------
     def seed_records(self, object_type: str, entries: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Load records; ``updatedAt`` (ISO or ms) sets a historical modified date."""
+        """Load records; ``updatedAt`` / ``createdAt`` (ISO or ms) set historical dates."""
         table = self.table(object_type)
         ids = []
         for entry in entries:
-            values = table.validate(entry.get("properties") or {}, seeding=True)
+            properties = dict(entry.get("properties") or {})
+            if entry.get("createdAt") is not None:
+                properties["createdate"] = entry["createdAt"]
+            values = table.validate(properties, seeding=True)
             for system_name in ("hs_object_id", table.modified_property):
                 values.pop(system_name, None)
             updated = entry.get("updatedAt")
