@@ -89,6 +89,13 @@ def test_an_existing_email_conflicts_and_creates_are_counted_per_key(api, hubspo
     assert hubspot_fake.creates_per_key("contacts", "email") == {"s0@example.com": 1}
 
 
+def test_two_new_inputs_with_one_email_conflict(api, hubspot_fake):
+    inputs = [{"properties": {"email": "twin@example.com"}, "associations": []}] * 2
+    answer = api("POST", f"{CONTACTS}/batch/create", json={"inputs": inputs})
+    assert (answer.status_code, answer.json()["category"]) == (409, "CONFLICT")
+    assert hubspot_fake.dump_state()["contacts"] == []
+
+
 def test_property_validation_codes(api, hubspot_fake):
     [contact] = seed(hubspot_fake, 1)
     bad = {

@@ -15,7 +15,6 @@ from connector.sandbox.hubspot_schema import CUSTOM, OBJECT_TYPE_IDS, default_pr
 from connector.sandbox.hubspot_store import (
     ObjectTable,
     StoredObject,
-    UniqueConflict,
     iso,
     new_record,
     to_ms,
@@ -76,21 +75,20 @@ class Portal:
         self, table: ObjectTable, planned: Sequence[tuple[Mapping[str, str], int | None]]
     ) -> None:
         """409 like HubSpot when a planned write reuses a unique value held by another record or input."""
-        claimed: dict[tuple[str, str], int | None] = {}
+        claimed: dict[tuple[str, str], int | None] = {}  # (property, value) → record id, None if new
         for values, own_id in planned:
             conflict = table.conflict(values, own_id=own_id)
             if conflict is not None:
                 raise WireError(409, "CONFLICT", str(conflict))
             for name in table.unique:
                 key = (name, values.get(name, ""))
-                if key[1] and key in claimed and claimed[key] != own_id:
-                    existing = claimed[key]
-                    message = (
-                        str(UniqueConflict(table.name, existing)) if existing else "Duplicate unique value"
+                if not key[1]:
+                    continue
+                if key in claimed and (own_id is None or claimed[key] != own_id):
+                    raise WireError(
+                        409, "CONFLICT", f"Duplicate value {name}={key[1]} for two inputs of one batch"
                     )
-                    raise WireError(409, "CONFLICT", f"{message} ({name}={key[1]} twice in one batch)")
-                if key[1]:
-                    claimed[key] = own_id
+                claimed[key] = own_id
 
     def creates_per_key(self, object_type: str, property_name: str) -> dict[str, int]:
         """How many records were ever created per value of a unique property (duplicates show as > 1)."""
