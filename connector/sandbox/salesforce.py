@@ -35,7 +35,7 @@ from connector.sandbox.salesforce_rest import RestMixin
 from connector.sandbox.salesforce_store import Org, Row, format_stamp, normalize_id
 from connector.sandbox.salesforce_validate import RequestError, SaveError, coerce
 from connector.sandbox.salesforce_wire import row_json
-from connector.sandbox.salesforce_writes import WriteOptions, Writer, derive
+from connector.sandbox.salesforce_writes import WriteOptions, Writer, derive, normalized
 
 DEFAULT_DAILY_QUOTA = 100_000
 SEED_ORDER = ("User", "Account", "Contact", "Lead", "Product2", "PricebookEntry", "Opportunity")
@@ -83,9 +83,10 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, FakeService):
         self._new_org()
 
     def reset(self) -> None:
-        """An empty org again, with default knobs and zeroed counters (tests share one running server)."""
+        """An empty org again: default knobs, zeroed counters, only the static token valid."""
         with self.lock:
             self.knobs = Knobs()
+            self.tokens = {self.static_token: float("inf")}
             self.reset_calls()
             self.day_calls = 0
             self.client_credentials = None
@@ -204,7 +205,7 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, FakeService):
         for given in rows:
             values = {name: coerce(definition, name, value) for name, value in given.items()}
             row = {name: field.default for name, field in definition.fields.items()}
-            row.update(values)
+            row.update(normalized(definition, values))
             stamp = row.get("SystemModstamp") or format_stamp(self.org.clock.now())
             row.update(
                 Id=normalize_id(row.get("Id")) or self.org.ids.new(definition.key_prefix),

@@ -143,7 +143,7 @@ class Org:
                 self._index(obj, old)
 
     def creates_by_key(self, obj: str, field: str) -> dict[str, int]:
-        return dict(self.creates.get((obj, field), Counter()))
+        return dict(+self.creates.get((obj, field), Counter()))  # unary + drops rolled-back zeros
 
     def select(self, query: CompiledQuery) -> list[Row]:
         """The rows ``query`` answers, in its order, after OFFSET and LIMIT."""

@@ -55,7 +55,7 @@ class Writer:
     def create(self, obj: ObjectDef, values: Mapping[str, Any], options: WriteOptions) -> str:
         check_record(obj, values, None, self.lookup)
         row = {name: definition.default for name, definition in obj.fields.items()}
-        row.update(_normalized(obj, values))
+        row.update(normalized(obj, values))
         record_id = self.org.ids.new(obj.key_prefix)
         row.update(Id=record_id, IsDeleted=False)
         if "OwnerId" in obj.fields and not row.get("OwnerId"):
@@ -69,7 +69,7 @@ class Writer:
     def update(self, obj: ObjectDef, record_id: Any, values: Mapping[str, Any], options: WriteOptions) -> str:
         existing = self._existing(obj, record_id)
         check_record(obj, values, existing, self.lookup)
-        row = {**existing, **_normalized(obj, values)}
+        row = {**existing, **normalized(obj, values)}
         self._apply_rules(obj, row, existing)
         self._store(obj, row, options, creating=False)
         return existing["Id"]
@@ -227,7 +227,8 @@ def derive(obj: str, row: Row, org: Org) -> None:
             row["ProductCode"] = product.get("ProductCode")
 
 
-def _normalized(obj: ObjectDef, values: Mapping[str, Any]) -> dict[str, Any]:
+def normalized(obj: ObjectDef, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Reference fields hold 18-character ids, whatever length the client sent."""
     return {
         name: normalize_id(value) if obj.fields[name].type == "reference" and value is not None else value
         for name, value in values.items()

@@ -107,9 +107,12 @@ class ChangeWindow:
 
 
 def to_record(raw: Mapping[str, Any]) -> Record:
-    """A query result row as a Record: fields without ``attributes``, modified_at from SystemModstamp."""
-    fields = _without_attributes(raw)
-    return Record(id=str(raw["Id"]), fields=fields, modified_at=raw.get(STAMP))
+    """A query result row as a Record: fields without ``attributes``, modified_at from SystemModstamp.
+
+    The id comes from ``Id``, or from the record url when the query did not select Id.
+    """
+    record_id = raw.get("Id") or str((raw.get("attributes") or {}).get("url", "")).rsplit("/", 1)[-1]
+    return Record(id=str(record_id), fields=_without_attributes(raw), modified_at=raw.get(STAMP))
 
 
 def _without_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
