@@ -85,6 +85,49 @@ def options(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
     return [_option(value, label, order) for order, (value, label) in enumerate(pairs)]
 
 
+_FIELD_TYPES = {
+    "string": "text",
+    "email": "text",
+    "number": "number",
+    "datetime": "date",
+    "date": "date",
+    "enumeration": "select",
+    "bool": "booleancheckbox",
+}
+
+
+def _titled(*values: str) -> list[dict[str, Any]]:
+    """Options whose labels are their values in title case (NEW_LEAD → New Lead)."""
+    return options(*((value, value.replace("_", " ").title()) for value in values))
+
+
+LIFECYCLE_STAGES = options(
+    ("subscriber", "Subscriber"),
+    ("lead", "Lead"),
+    ("marketingqualifiedlead", "Marketing Qualified Lead"),
+    ("salesqualifiedlead", "Sales Qualified Lead"),
+    ("opportunity", "Opportunity"),
+    ("customer", "Customer"),
+    ("evangelist", "Evangelist"),
+    ("other", "Other"),
+)
+LEAD_STATUSES = _titled(
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
+ANALYTICS_SOURCES = _titled(
+    "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS",
+    "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
+)  # fmt: skip
+SYNC_STATUSES = _titled("pending", "created", "linked", "converted", "error")
+
+
 def prop(
     name: str,
     label: str,
@@ -97,28 +140,19 @@ def prop(
 ) -> dict[str, Any]:
     """One property definition. ``kind`` is string, number, datetime, date, enumeration, bool or email;
     ``flags`` may hold "read_only", "unique" and "custom" (a portal property, not HubSpot's)."""
-    read_only, unique, custom = ("read_only" in flags), ("unique" in flags), ("custom" in flags)
-    field_type = {
-        "string": "text",
-        "email": "text",
-        "number": "number",
-        "datetime": "date",
-        "date": "date",
-        "enumeration": "select",
-        "bool": "booleancheckbox",
-    }[kind]
+    read_only, custom = "read_only" in flags, "custom" in flags
     definition: dict[str, Any] = {
         "name": name,
         "label": label,
         "type": "string" if kind == "email" else kind,
-        "fieldType": field_type,
+        "fieldType": _FIELD_TYPES[kind],
         "description": "",
         "groupName": group,
         "options": choices or [],
         "displayOrder": -1,
         "calculated": False,
         "externalOptions": False,
-        "hasUniqueValue": unique,
+        "hasUniqueValue": "unique" in flags,
         "hidden": False,
         "formField": not read_only,
         "archived": False,
@@ -130,13 +164,12 @@ def prop(
             "readOnlyValue": read_only,
         },
     }
-    if not custom:
-        definition["hubspotDefined"] = True
+    extras = {"hubspotDefined": True} if not custom else {}
     if kind == "email":
-        definition["textDisplayHint"] = "email"
+        extras["textDisplayHint"] = "email"
     if kind == "number":
-        definition["numberDisplayHint"] = hint or "unformatted"
-    return definition
+        extras["numberDisplayHint"] = hint or "unformatted"
+    return definition | extras
 
 
 def _system_properties(modified: str) -> list[dict[str, Any]]:
@@ -148,41 +181,7 @@ def _system_properties(modified: str) -> list[dict[str, Any]]:
 
 
 def _contact_properties() -> list[dict[str, Any]]:
-    lifecycle = options(
-        ("subscriber", "Subscriber"),
-        ("lead", "Lead"),
-        ("marketingqualifiedlead", "Marketing Qualified Lead"),
-        ("salesqualifiedlead", "Sales Qualified Lead"),
-        ("opportunity", "Opportunity"),
-        ("customer", "Customer"),
-        ("evangelist", "Evangelist"),
-        ("other", "Other"),
-    )
-    lead_status = options(
-        *(
-            (value, value.replace("_", " ").title())
-            for value in (
-                "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED",
-                "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING",
-            )
-        )
-    )  # fmt: skip
-    sources = options(
-        *(
-            (value, value.replace("_", " ").title())
-            for value in (
-                "ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS",
-                "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
-            )
-        )
-    )  # fmt: skip
-    sync_status = options(
-        ("pending", "Pending"), ("created", "Created"), ("linked", "Linked"),
-        ("converted", "Converted"), ("error", "Error"),
-    )  # fmt: skip
-    analytics = "analyticsinformation"
-    conversion = "conversioninformation"
-    revloop = "revloop"
+    analytics, conversion = "analyticsinformation", "conversioninformation"
     return [
         *_system_properties("lastmodifieddate"),
         prop("email", "Email", "email"),
@@ -194,28 +193,41 @@ def _contact_properties() -> list[dict[str, Any]]:
         prop("website", "Website URL"),
         prop("city", "City"),
         prop("country", "Country/Region"),
-        prop("lifecyclestage", "Lifecycle Stage", "enumeration", choices=lifecycle),
-        prop("hs_lead_status", "Lead Status", "enumeration", choices=lead_status, group="sales_properties"),
+        prop("lifecyclestage", "Lifecycle Stage", "enumeration", choices=LIFECYCLE_STAGES),
+        prop("hs_lead_status", "Lead Status", "enumeration", choices=LEAD_STATUSES, group="sales_properties"),
         prop("hubspotscore", "HubSpot Score", "number", group=analytics),
-        prop("hs_analytics_source", "Original Source", "enumeration", choices=sources, group=analytics),
+        prop(
+            "hs_analytics_source",
+            "Original Source",
+            "enumeration",
+            choices=ANALYTICS_SOURCES,
+            group=analytics,
+        ),
         prop("hs_analytics_source_data_1", "Original Source Drill-Down 1", group=analytics),
         prop("hs_analytics_num_page_views", "Number of Pageviews", "number", group=analytics),
         prop("num_conversion_events", "Number of Form Submissions", "number", group=conversion),
         prop("recent_conversion_event_name", "Recent Conversion", group=conversion),
         prop("first_conversion_event_name", "First Conversion", group=conversion),
-        prop("revloop_salesforce_id", "Salesforce ID", group=revloop, flags=CUSTOM),
+        *_revloop_contact_properties(),
+    ]
+
+
+def _revloop_contact_properties() -> list[dict[str, Any]]:
+    """The demo portal's own contact properties, written and read by the shipped mappings."""
+    return [
+        prop("revloop_salesforce_id", "Salesforce ID", group="revloop", flags=CUSTOM),
         prop(
             "revloop_sync_status",
             "Sync Status",
             "enumeration",
-            choices=sync_status,
-            group=revloop,
+            choices=SYNC_STATUSES,
+            group="revloop",
             flags=CUSTOM,
         ),
-        prop("revloop_pricing_page_views", "Pricing Page Views", "number", group=revloop, flags=CUSTOM),
-        prop("revloop_case_study_downloads", "Case Study Downloads", "number", group=revloop, flags=CUSTOM),
-        prop("revloop_contact_form_visits", "Contact Form Visits", "number", group=revloop, flags=CUSTOM),
-        prop("revloop_last_synced_at", "Last Synced At", "datetime", group=revloop, flags=CUSTOM),
+        prop("revloop_pricing_page_views", "Pricing Page Views", "number", group="revloop", flags=CUSTOM),
+        prop("revloop_case_study_downloads", "Case Study Downloads", "number", group="revloop", flags=CUSTOM),
+        prop("revloop_contact_form_visits", "Contact Form Visits", "number", group="revloop", flags=CUSTOM),
+        prop("revloop_last_synced_at", "Last Synced At", "datetime", group="revloop", flags=CUSTOM),
     ]
 
 
