@@ -22,11 +22,16 @@ _secrets_lock = threading.Lock()
 _variants: tuple[str, ...] = ()
 
 _CREDENTIAL_PATTERNS = (
+    # The lookbehind keeps "errorCode=INVALID_FIELD" or "usid=42" readable: only whole parameter names.
     re.compile(
-        r"(?i)((?:access_token|refresh_token|client_secret|client_id|password|session_id|sid|hapikey|"
-        r"assertion|code)=)[^&\s\"'<>]+"
+        r"(?i)(?<![A-Za-z0-9_])((?:access_token|refresh_token|client_secret|client_id|password|session_id|sid|"
+        r"hapikey|assertion|code)=)[^&\s\"'<>]+"
     ),
-    re.compile(r"(?i)(\"(?:access_token|refresh_token|client_secret|password|session_id)\"\s*:\s*\")[^\"]+"),
+    # JSON, and the Python repr of parsed JSON that client libraries put in exception texts.
+    re.compile(
+        r"(?i)(([\"'])(?:access_token|refresh_token|client_secret|password|session_id)\2\s*:\s*([\"']))"
+        r"(?:(?!\3).)+"
+    ),
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=:!-]{8,}"),
 )
 
@@ -43,8 +48,22 @@ def register_secret(value: str | None) -> None:
             variants.add(secret)
             variants.add(urllib.parse.quote(secret, safe=""))
             variants.add(urllib.parse.quote_plus(secret))
-            variants.add(base64.b64encode(secret.encode()).decode().rstrip("="))
+            variants.update(_base64_forms(secret))
         _variants = tuple(sorted(variants, key=len, reverse=True))
+
+
+def _base64_forms(secret: str) -> set[str]:
+    """The secret in base64: alone, and at each of the three byte offsets it can have inside a longer
+    blob such as an HTTP Basic ``client_id:client_secret`` header (only the characters made entirely of
+    the secret's bits, which are the same whatever surrounds it)."""
+    raw = secret.encode()
+    forms = {base64.b64encode(raw).decode().rstrip("=")}
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        inner = encoded[-(-offset * 4 // 3) : (offset + len(raw)) * 4 // 3]
+        if len(inner) >= 8:  # shorter fragments would mask ordinary text by chance
+            forms.add(inner)
+    return forms
 
 
 def redact(text: object) -> str:
@@ -100,4 +119,4 @@ class _JsonFormatter(logging.Formatter):
                 payload[key] = getattr(record, key)
         if record.exc_text:
             payload["exception"] = record.exc_text
-        return json.dumps(payload, ensure_ascii=False)
+        return json.dumps(payload, ensure_ascii=False, default=str)  # a run_id may be a UUID
