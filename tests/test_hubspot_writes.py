@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from connector.errors import ConfigError, ErrorCategory, SchemaDriftError
 from connector.records import Outcome, Outgoing
+from connector.systems.hubspot_transport import Answer
+from connector.systems.hubspot_write import BatchWrite
 
 pytest_plugins = ("conftest_hubspot",)
 
@@ -67,6 +71,53 @@ def test_batch_update_by_id_reports_unknown_ids_per_record(hubspot, hubspot_fake
     assert results[1].error.category is ErrorCategory.RECORD_REJECT
     assert hubspot.guard.calls == {"batch.update": 1}  # a 207: no retry, no split
     assert stored(hubspot_fake)[ids[2]]["city"] == "Kobe"
+
+
+class CannedTransport:
+    """Stands in for HubSpotTransport and answers every batch call with one canned HubSpot body."""
+
+    def __init__(self, status: int, body: dict) -> None:
+        self.answer = Answer(status, body)
+        self.batch = SimpleNamespace(upsert_with_http_info=None, update_with_http_info=None)
+
+    def call(self, endpoint, request, **keywords) -> Answer:
+        return self.answer
+
+
+def test_a_207_upsert_answer_is_mapped_back_by_key_whatever_the_order():
+    body = {
+        "status": "COMPLETE",
+        "results": [
+            {"id": "7", "new": False, "properties": {"email": "c@example.com"}},
+            {"id": "9", "new": True, "properties": {"email": "a@example.com"}},
+        ],
+        "numErrors": 1,
+        "errors": [
+            {
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": "Property values were not valid",
+                "context": {"ids": ["B@Example.com"]},
+                "errors": [{"message": "Email address B is invalid", "code": "INVALID_EMAIL"}],
+            }
+        ],
+    }
+    batch = [
+        Outgoing(key, {}) for key in ("A@example.com", "B@Example.com", "c@example.com", "d@example.com")
+    ]
+    results = BatchWrite(CannedTransport(207, body), "contacts", "email", batch).run()
+
+    assert [(r.key, r.outcome, r.id) for r in results] == [
+        ("A@example.com", Outcome.CREATED, "9"),
+        ("B@Example.com", Outcome.FAILED, None),
+        ("c@example.com", Outcome.UPDATED, "7"),
+        ("d@example.com", Outcome.FAILED, None),
+    ]
+    assert (results[1].error.code, results[1].error.category) == (
+        "INVALID_EMAIL",
+        ErrorCategory.RECORD_REJECT,
+    )
+    assert (results[3].error.code, results[3].error.category) == ("NO_RESULT", ErrorCategory.TRANSIENT)
 
 
 def test_two_bad_records_in_a_batch_of_100_are_isolated_by_bisection(hubspot, hubspot_fake):
