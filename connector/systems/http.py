@@ -8,6 +8,7 @@ would hang the run forever.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import requests
@@ -16,9 +17,10 @@ import requests
 class PinnedSession(requests.Session):
     """A session whose CA bundle and timeout the environment cannot override."""
 
-    def __init__(self, *, ca_bundle: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, *, ca_bundle: str | os.PathLike[str] | None = None, timeout: float = 60.0) -> None:
         super().__init__()
-        self.pinned_verify: str | bool = ca_bundle or True
+        # str(): requests ignores a verify that is not a str (a Path) and silently trusts its defaults.
+        self.pinned_verify: str | bool = str(ca_bundle) if ca_bundle else True
         self.verify = self.pinned_verify
         self.default_timeout = timeout
         self.max_redirects = 0  # an API answer never legitimately redirects to another host
