@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from connector.sandbox.salesforce_validate import SaveError
+
 pytest_plugins = ("conftest_salesforce",)
 
 UPSERT = "composite/sobjects/Lead/Revloop_MA_Id__c/"
@@ -253,6 +255,16 @@ def test_convert_lead_then_api_writes_are_refused(sf_bare, sf_api):
     [other] = upsert(sf_api, [lead("ma-2")])
     again = sf_bare.convert_lead(other["id"], account_id=account["Id"])
     assert again["accountId"] == account["Id"] and len(sf_bare.org.records["Account"]) == 1
+
+
+def test_a_failed_conversion_changes_nothing(sf_bare):
+    [lead_id] = sf_bare.seed({"Lead": [{"LastName": "Bad", "Company": "Acme", "Email": "not-an-email"}]})[
+        "Lead"
+    ]
+    with pytest.raises(SaveError, match="invalid email"):
+        sf_bare.convert_lead(lead_id)
+    assert sf_bare.org.records["Account"] == {} and sf_bare.org.records["Contact"] == {}
+    assert not sf_bare.org.get("Lead", lead_id)["IsConverted"]
 
 
 def test_touch_edits_like_a_salesperson(sf_bare, sf_api):

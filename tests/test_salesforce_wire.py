@@ -9,6 +9,7 @@ import urllib.parse
 import pytest
 import requests
 import responses
+from simple_salesforce.exceptions import SalesforceBulkV2LoadError
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from connector.config import SalesforceSettings
@@ -369,6 +370,7 @@ def test_a_401_refreshes_the_token_once(wire):
             AmbiguousError,
         ),
         (requests.TooManyRedirects("redirected"), AuthError),
+        (SalesforceBulkV2LoadError("Job failure. Response content: InvalidBatch"), SchemaDriftError),
         (ValueError("not a remote failure"), type(None)),
     ],
 )

@@ -99,9 +99,11 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, FakeService):
         self.query_jobs = {}
         self.org = Org()
         self.org_id = self.org.ids.new("00D")
-        self.api_user_id = self._seed_rows(
-            "User", [{"LastName": "Integration User", "Email": "integration@example.com"}]
-        )[0]
+        self.api_user_id = self.org.ids.new("005")
+        self._seed_rows(
+            "User",
+            [{"Id": self.api_user_id, "LastName": "Integration User", "Email": "integration@example.com"}],
+        )
         self.assignment_rule_id = self.org.ids.new("01Q")
         self.writer = Writer(self.org, self.api_user_id, self.assignment_rule_id)
 
@@ -213,6 +215,8 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, FakeService):
                 SystemModstamp=stamp,
                 CreatedDate=row.get("CreatedDate") or stamp,
                 LastModifiedDate=row.get("LastModifiedDate") or stamp,
+                CreatedById=row.get("CreatedById") or self.api_user_id,
+                LastModifiedById=row.get("LastModifiedById") or self.api_user_id,
             )
             if "OwnerId" in definition.fields and not row.get("OwnerId"):
                 row["OwnerId"] = self.api_user_id

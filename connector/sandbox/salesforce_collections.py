@@ -89,6 +89,8 @@ class CollectionsMixin:
         options = write_options(self.writer, request)
 
         def update() -> dict[str, Any]:
+            if not record_id:
+                raise SaveError("MISSING_ARGUMENT", "Id not specified in an update call")
             return {"id": self.writer.update(obj, record_id, values, options), "success": True, "errors": []}
 
         return update
@@ -123,6 +125,8 @@ def _collection(request: Request) -> tuple[bool, list[dict[str, Any]]]:
     body = json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
         raise RequestError("JSON_PARSER_ERROR", "The request body must be an object with a records array")
+    if not all(isinstance(record, dict) for record in body["records"]):
+        raise RequestError("JSON_PARSER_ERROR", "Each element of records must be an object")
     if len(body["records"]) > MAX_COLLECTION:
         raise TOO_MANY
     return bool(body.get("allOrNone", False)), body["records"]

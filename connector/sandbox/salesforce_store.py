@@ -100,6 +100,9 @@ class Org:
         """Ids of the records whose ``field`` equals ``value`` (case-insensitive), in id order."""
         if value is None:
             return []
+        if field == "Id":
+            record_id = normalize_id(value)
+            return [record_id] if record_id in self.records[obj] else []
         index = self.values.get((obj, field))
         if index is not None:
             return sorted(index.get(str(value).casefold(), ()))

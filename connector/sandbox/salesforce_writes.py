@@ -22,6 +22,19 @@ ROLLED_BACK = SaveError(
 )
 
 
+CONVERTED_FIELDS = (
+    "FirstName",
+    "LastName",
+    "Email",
+    "Phone",
+    "Title",
+    "LeadSource",
+    "OwnerId",
+    "Revloop_MA_Id__c",
+)
+"""Lead fields copied to the new Contact (the org's lead field mapping includes the MA id)."""
+
+
 class MultipleMatches(Exception):
     """An external id matched several records (single-record upsert answers 300 with their urls)."""
 
@@ -114,36 +127,35 @@ class Writer:
 
     # ---- sandbox extras ----------------------------------------------------------------------------
     def convert_lead(self, lead_id: str, account_id: str | None = None) -> dict[str, str]:
-        """Convert a Lead as a salesperson would: a Contact (and an Account unless given) from its fields."""
+        """Convert a Lead as a salesperson would: a Contact (and an Account unless given), all or nothing."""
         lead = self._existing(OBJECTS["Lead"], lead_id)
         if lead.get("IsConverted"):
             raise SaveError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
+        self.org.begin()
+        try:
+            converted = self._convert(lead, account_id)
+        except SaveError:
+            self.org.rollback()
+            raise
+        self.org.commit()
+        return converted
+
+    def _convert(self, lead: Row, account_id: str | None) -> dict[str, str]:
         options = WriteOptions(auto_assign="FALSE", actor=lead["OwnerId"])
         if account_id is None:
-            account_id = self.create(
-                OBJECTS["Account"], {"Name": lead["Company"], "OwnerId": lead["OwnerId"]}, options
-            )
-        copied = (
-            "FirstName",
-            "LastName",
-            "Email",
-            "Phone",
-            "Title",
-            "LeadSource",
-            "OwnerId",
-            "Revloop_MA_Id__c",
-        )
-        contact = {name: lead[name] for name in copied if lead.get(name) is not None}
+            account = {"Name": lead["Company"], "OwnerId": lead["OwnerId"]}
+            account_id = self.create(OBJECTS["Account"], account, options)
+        contact = {name: lead[name] for name in CONVERTED_FIELDS if lead.get(name) is not None}
         contact_id = self.create(OBJECTS["Contact"], {**contact, "AccountId": account_id}, options)
         converted = {
             "IsConverted": True,
             "ConvertedContactId": contact_id,
-            "ConvertedAccountId": account_id,
+            "ConvertedAccountId": normalize_id(account_id),
             "ConvertedDate": datetime.now(UTC).date().isoformat(),
             "Status": "Closed - Converted",
         }
         self._store(OBJECTS["Lead"], {**lead, **converted}, options, creating=False)
-        return {"leadId": lead["Id"], "contactId": contact_id, "accountId": account_id}
+        return {"leadId": lead["Id"], "contactId": contact_id, "accountId": converted["ConvertedAccountId"]}
 
     # ---- internals ---------------------------------------------------------------------------------
     def _existing(self, obj: ObjectDef, record_id: Any) -> Row:

@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceOperationError,
+)
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NameResolutionError, NewConnectionError
 
 from connector.errors import (
@@ -109,6 +113,8 @@ class SalesforceClassifier:
             return AuthError(f"authentication failed: {redact(exc.code)}", system=SYSTEM, status=401)
         if isinstance(exc, SalesforceError):
             return self.from_answer(exc.status, exc.content)
+        if isinstance(exc, SalesforceOperationError):  # a Bulk 2.0 job failed or was aborted
+            return SchemaDriftError(f"bulk job failed: {redact(exc)}", system=SYSTEM)
         if isinstance(exc, requests.RequestException):
             return from_transport(exc)
         return None
