@@ -11,96 +11,39 @@ import base64
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.framework import json_response
+from connector.sandbox.salesforce_bulk_jobs import (
+    DELIMITERS,
+    IngestJob,
+    QueryJob,
+    bulk_value,
+    csv_row,
+    csv_text,
+    decode_locator,
+)
 from connector.sandbox.salesforce_objects import INDEXED_FIELDS, OBJECTS
 from connector.sandbox.salesforce_schema import ObjectDef
-from connector.sandbox.salesforce_store import Row, format_stamp
-from connector.sandbox.salesforce_validate import RequestError, SaveError, coerce
+from connector.sandbox.salesforce_store import format_stamp
+from connector.sandbox.salesforce_validate import RequestError, SaveError
 from connector.sandbox.salesforce_wire import handles_errors, json_body
 from connector.sandbox.salesforce_writes import MultipleMatches, WriteOptions
 from connector.sandbox.soql import SoqlSyntaxError
-from connector.sandbox.soql_compile import CompiledQuery, compile_query
+from connector.sandbox.soql_compile import compile_query
 
 if TYPE_CHECKING:
     from connector.sandbox.salesforce import SalesforceFake
 
 OPERATIONS = ("insert", "update", "upsert")
-DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 RESULT_KINDS = {
     "successfulresults": "successes",
     "failedresults": "failures",
     "unprocessedrecords": "unprocessed",
 }
 JOB_NOT_FOUND = RequestError("NOT_FOUND", "The requested resource does not exist", 404)
-
-
-@dataclass
-class IngestJob:
-    id: str
-    object: str
-    operation: str
-    external_id: str | None
-    delimiter: str
-    assignment_rule_id: str | None
-    created: str
-    state: str = "Open"
-    uploads: list[str] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    successes: list[dict[str, str]] = field(default_factory=list)
-    failures: list[dict[str, str]] = field(default_factory=list)
-    unprocessed: list[dict[str, str]] = field(default_factory=list)
-    error_message: str = ""
-
-    def info(self, version: str) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.object,
-            "createdById": "",
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": self.state,
-            "externalIdFieldName": self.external_id,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(version.lstrip("v")),
-            "contentUrl": f"services/data/{version}/jobs/ingest/{self.id}/batches",
-            "lineEnding": "LF",
-            "columnDelimiter": next(k for k, v in DELIMITERS.items() if v == self.delimiter),
-            "numberRecordsProcessed": len(self.successes) + len(self.failures),
-            "numberRecordsFailed": len(self.failures),
-            "errorMessage": self.error_message or None,
-        }
-
-
-@dataclass
-class QueryJob:
-    id: str
-    query: CompiledQuery
-    rows: list[Row]
-    created: str
-    operation: str = "query"
-
-    def info(self, version: str) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.query.obj.name,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": "JobComplete",
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(version.lstrip("v")),
-            "lineEnding": "LF",
-            "columnDelimiter": "COMMA",
-            "numberRecordsProcessed": len(self.rows),
-        }
 
 
 class BulkMixin:
@@ -179,7 +122,7 @@ class BulkMixin:
         extra = {"successes": ["sf__Id", "sf__Created"], "failures": ["sf__Id", "sf__Error"]}.get(
             attribute, []
         )
-        return Response(_csv(extra + job.columns, rows), mimetype="text/csv")
+        return Response(csv_text(extra + job.columns, rows), mimetype="text/csv")
 
     @handles_errors
     def bulk_query_create(self: SalesforceFake, request: Request, version: str) -> Response:
@@ -214,11 +157,11 @@ class BulkMixin:
             job = self.query_jobs.get(job_id)
         if job is None:
             raise JOB_NOT_FOUND
-        start = _decode_locator(request.args.get("locator", ""))
+        start = decode_locator(request.args.get("locator", ""))
         size = int(request.args.get("maxRecords", "50000") or 50000)
         page = job.rows[start : start + size]
         following = start + size if start + size < len(job.rows) else None
-        body = _csv(list(job.query.fields), [_csv_row(job.query, row) for row in page])
+        body = csv_text(list(job.query.fields), [csv_row(job.query, row) for row in page])
         headers = {
             "Sforce-Locator": "null"
             if following is None
@@ -273,9 +216,7 @@ class BulkMixin:
         repeated: bool,
     ) -> tuple[str, bool]:
         """Apply one CSV row; returns (id, created) or raises SaveError."""
-        values = {
-            name: _bulk_value(obj, name, raw) for name, raw in row.items() if raw != "" and name != "Id"
-        }
+        values = {name: bulk_value(obj, name, raw) for name, raw in row.items() if raw != "" and name != "Id"}
         if job.operation == "insert":
             return self.writer.create(obj, values, options), True
         if job.operation == "update":
@@ -290,50 +231,3 @@ class BulkMixin:
         except MultipleMatches as matches:
             message = f"more than one record found for external id field: {matches.ids}"
             raise SaveError("DUPLICATE_EXTERNAL_ID", message, (key_field,)) from None
-
-
-def _bulk_value(obj: ObjectDef, name: str, raw: str) -> Any:
-    """A CSV cell as a value: ``#N/A`` sets null; a cell of the wrong type is a per-record error."""
-    if raw == "#N/A":
-        return None
-    try:
-        return coerce(obj, name, raw)
-    except RequestError:
-        label = obj.fields[name].label
-        raise SaveError(
-            "INVALID_TYPE_ON_FIELD_IN_RECORD", f"{label}: value not of required type: {raw}", (name,)
-        ) from None
-
-
-def _csv_row(query: CompiledQuery, row: Row) -> dict[str, str]:
-    out = {}
-    for name in query.fields:
-        value = row.get(name)
-        if value is None:
-            out[name] = ""
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif query.obj.fields[name].type == "datetime":
-            out[name] = value.replace("+0000", "Z")
-        else:
-            out[name] = str(value)
-    return out
-
-
-def _csv(columns: list[str], rows: list[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=columns, quoting=csv.QUOTE_ALL, lineterminator="\n", extrasaction="ignore"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def _decode_locator(locator: str) -> int:
-    if not locator or locator == "null":
-        return 0
-    try:
-        return int(base64.b64decode(locator).decode())
-    except ValueError:
-        raise RequestError("INVALIDLOCATOR", f"invalid locator: {locator}") from None
