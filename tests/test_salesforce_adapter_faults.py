@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import io
 import logging
+from collections.abc import Iterator
 
 import certifi
 import pytest
 
 from connector.config import SalesforceSettings
 from connector.errors import AuthError, QuotaExhaustedError, RemoteError
-from connector.logs import setup_logging
+from connector.logs import RedactingFilter
 from connector.records import Outcome, Outgoing
 
 pytest_plugins = ("conftest_salesforce",)
@@ -118,20 +120,19 @@ def test_an_access_token_is_used_as_is_and_never_refreshed(
 
 
 @pytest.fixture
-def debug_logging():
-    """revloop's real logging setup at DEBUG (redaction filter included), restored afterwards."""
-    root, urllib3_logger = logging.getLogger(), logging.getLogger("urllib3")
-    saved = (root.handlers[:], root.level, urllib3_logger.level)
-    setup_logging("DEBUG")
-    logging.getLogger("urllib3").setLevel(logging.DEBUG)
-    yield
-    root.handlers[:], root.level = saved[0], saved[1]
-    urllib3_logger.setLevel(saved[2])
+def redacted_log(caplog) -> Iterator[io.StringIO]:
+    """Everything logged at DEBUG (urllib3 included) as revloop's redacting handler writes it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")
+    logging.getLogger().addHandler(handler)
+    yield stream
+    logging.getLogger().removeHandler(handler)
 
 
-def test_secrets_never_appear_in_errors_or_debug_logs(
-    make_salesforce, sf_fake, caplog, capsys, debug_logging
-):
+def test_secrets_never_appear_in_errors_or_debug_logs(make_salesforce, sf_fake, caplog, redacted_log):
     caplog.set_level(logging.DEBUG)
     adapter = make_salesforce()
     adapter.check()
@@ -153,11 +154,11 @@ def test_secrets_never_appear_in_errors_or_debug_logs(
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     secrets = [CLIENT_SECRET, basic, *tokens]
     texts = (
-        [caplog.text, capsys.readouterr().err, repr(adapter)]
+        [caplog.text, redacted_log.getvalue(), repr(adapter)]
         + [str(e) for e in raised]
         + [repr(e) for e in raised]
     )
-    assert len(tokens) == 2 and "GET /services/data/v62.0/limits/" in caplog.text  # DEBUG really logged
+    assert len(tokens) == 2 and "GET /services/data/v62.0/limits/" in redacted_log.getvalue()  # DEBUG logged
     assert "token request refused: invalid_client" in str(raised[0])
     for secret in secrets:
         assert all(secret not in text for text in texts), secret

@@ -78,19 +78,11 @@ class SalesforceSystem:
     ) -> Iterator[Page]:
         """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities."""
         window = ChangeWindow.from_cursor(cursor)
-        soql = window.query(obj, fields)
-        answer = self._call("query", lambda sf: sf.query(soql))
-        while True:
+        for answer in self._pages(window.query(obj, fields)):
             records = tuple(to_record(raw) for raw in answer["records"])
             window = window.after(records)
-            if answer.get("done", True):
-                yield Page(records, window.next_run_cursor(self.lag_s))
-                return
-            yield Page(records, window.resume_cursor())
-            next_url = answer["nextRecordsUrl"]
-            answer = self._call(
-                "query.more", lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
-            )
+            last = answer.get("done", True)
+            yield Page(records, window.next_run_cursor(self.lag_s) if last else window.resume_cursor())
 
     def read_by_keys(
         self, obj: str, key_field: str, keys: Sequence[str], fields: Sequence[str]
@@ -101,16 +93,20 @@ class SalesforceSystem:
             yield from self.query(soql)
 
     def query(self, soql: str) -> Iterator[Record]:
-        """Every record of a SOQL query, following nextRecordsUrl; one guarded call per page."""
-        answer = self._call("query", lambda sf: sf.query(soql))
-        while True:
+        """Every record of a SOQL query (built with ``format_soql``), one guarded call per page."""
+        for answer in self._pages(soql):
             yield from (to_record(raw) for raw in answer["records"])
-            if answer.get("done", True):
-                return
+
+    def _pages(self, soql: str) -> Iterator[Mapping[str, Any]]:
+        """The answers of a query: the first page, then each nextRecordsUrl until ``done``."""
+        answer = self._call("query", lambda sf: sf.query(soql))
+        yield answer
+        while not answer.get("done", True):
             next_url = answer["nextRecordsUrl"]
             answer = self._call(
                 "query.more", lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
             )
+            yield answer
 
     def upsert(
         self,
