@@ -117,6 +117,9 @@ class SalesforceSettings(SystemSettings):
     client_secret_file: Path | None = None
     access_token_env: str | None = None
     access_token_file: Path | None = None
+    read_lag_s: Annotated[float, Field(ge=0)] = 60.0
+    """Seconds of overlap when reading changes: SystemModstamp has one-second precision and long
+    transactions commit late. Overlapping records are re-read (no writes: their hash is unchanged)."""
 
     def required_secrets(self) -> tuple[str, ...]:
         if self.auth == "access_token":
@@ -133,6 +136,9 @@ class HubSpotSettings(SystemSettings):
     access_token_file: Path | None = None
     search_rate_limit: RateLimitSettings | None = RateLimitSettings(calls=5, per_seconds=1)
     """The search endpoints have their own, lower limit (5 requests a second per account)."""
+    read_lag_s: Annotated[float, Field(ge=0)] = 300.0
+    """Seconds of overlap when reading changes: HubSpot's search index is eventually consistent, so a
+    record changed just before a read may appear later. Overlapping records are re-read, not rewritten."""
 
 
 class MarketoSettings(SystemSettings):
@@ -160,6 +166,8 @@ class LoggingSettings(Strict):
 
 
 class FlowSettings(Strict):
+    kind: str | None = None
+    """Which flow this is (handoff, ...); defaults to the table name, so [flows.handoff] is a handoff."""
     enabled: bool = True
     schedule: str = "every 10m"
     """``every <N>s|m|h`` or a five-field cron expression (``*/15 * * * *``), evaluated in UTC."""
@@ -249,8 +257,14 @@ def _absolutize(config: Config) -> Config:
 
 
 def _check_references(config: Config, path: Path) -> list[str]:
+    from connector.flows import FLOWS
+
     problems = []
     for name, flow in config.flows.items():
+        kind = flow.kind or name
+        if kind not in FLOWS:
+            known = ", ".join(FLOWS)
+            problems.append(f"{path}: flows.{name}.kind: unknown flow {kind!r}; known flows: {known}")
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")
         for role in ("source", "target"):

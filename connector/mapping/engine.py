@@ -143,10 +143,11 @@ def map_record(
         return payload
     if route.account_field is not None:
         account = context.get("account_id")
-        if is_blank(account):
+        if not is_blank(account):
+            payload[route.account_field] = account
+        elif creating:  # an existing Contact keeps its Account; a new one needs the customer's
             message = "routed to a Contact without account_id in the context"
             return MappingFailure(route.account_field, account, message, "target.account_field")
-        payload[route.account_field] = account
     conflicts = Conflicts(creating, target_current, last_written)
     return _result((route.object, route.key_field, key), fields, payload, conflicts, withheld)
 

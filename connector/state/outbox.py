@@ -169,6 +169,18 @@ def make_due(connection: Connection, flow: str, stage: str, keys: Sequence[str])
     ).rowcount
 
 
+def due_count(connection: Connection, flow: str, stage: str) -> int:
+    """Pending rows of ``stage`` that are due now (what a writer could claim)."""
+    return connection.execute(
+        select(func.count()).where(
+            outbox.c.flow == flow,
+            outbox.c.stage == stage,
+            outbox.c.state == "pending",
+            outbox.c.next_attempt_at <= utcnow(),
+        )
+    ).scalar_one()
+
+
 def counts(connection: Connection, flow: str) -> dict[str, int]:
     """Waiting rows per stage (pending and in flight), for status output."""
     rows = connection.execute(

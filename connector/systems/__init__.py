@@ -34,4 +34,5 @@ def build_system(kind: str, settings: SystemSettings, *, used_today: int = 0) ->
         raise ConfigError(f"unknown system {kind!r}; known systems: {', '.join(SYSTEM_KINDS)}")
     module_name, class_name = _ADAPTERS[kind].split(":")
     adapter = getattr(importlib.import_module(module_name), class_name)
-    return adapter(settings, make_guard(kind, settings, used_today=used_today))
+    options = {"lag_s": settings.read_lag_s} if hasattr(settings, "read_lag_s") else {}
+    return adapter(settings, make_guard(kind, settings, used_today=used_today), **options)

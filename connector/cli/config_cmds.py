@@ -1,0 +1,67 @@
+"""`revloop config check` and `revloop db ...`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.syntax import Syntax
+
+from connector.cli import CliState
+from connector.errors import ExitCode
+from connector.state import db
+
+console = Console(highlight=False)
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect the config file."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(state: CliState) -> int:
+    """Validate the config and print it with secrets redacted (exit 2 on any error).
+
+    Every problem is listed with its file and key; secret values are never printed, only the
+    environment variables or files they come from.
+    """
+    config = state.config()
+    rendered = json.dumps(config.redacted(), indent=2, ensure_ascii=False, default=str)
+    console.print(f"{config.path}: ok")
+    console.print(Syntax(rendered, "json", theme="ansi_dark", background_color="default"))
+    return ExitCode.OK
+
+
+@click.group("db")
+def db_group() -> None:
+    """Manage the state store (SQLite or PostgreSQL)."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(state: CliState) -> int:
+    """Apply pending migrations to the state store ([state] url)."""
+    config = state.config()
+    engine = db.open_engine(config.state.url)
+    revision = db.upgrade(engine)
+    console.print(f"state store at revision {revision}")
+    return ExitCode.OK
+
+
+@db_group.command("status")
+@click.pass_obj
+def db_status(state: CliState) -> int:
+    """Show the state store's migration revision and whether it is current."""
+    config = state.config()
+    engine = db.open_engine(config.state.url)
+    current, head = db.current_revision(engine), db.head_revision()
+    console.print(
+        f"revision {current or 'none'} (latest {head}){'' if current == head else ': run revloop db upgrade'}"
+    )
+    return ExitCode.OK if current == head else ExitCode.RECORD_ERRORS
+
+
+COMMANDS = (config_group, db_group)

@@ -1,0 +1,90 @@
+"""`revloop mappings check` and `revloop mappings preview`."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from connector.cli import CliState
+from connector.errors import ExitCode, MappingError
+
+console = Console(highlight=False)
+
+
+@click.group("mappings")
+def mappings_group() -> None:
+    """Validate mappings against the live schemas and preview what a run would do."""
+
+
+@mappings_group.command("check")
+@click.argument("flows", nargs=-1)
+@click.pass_obj
+def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
+    """Check FLOWS' mappings (default: all) against the systems' live schemas (describe / properties).
+
+    Reports unknown fields, type mismatches, non-createable fields, picklist values the target
+    refuses and required target fields left unmapped, each with its mapping file and key. Exit 2 on
+    any problem.
+    """
+    from connector.mapping import check_against_schema, load_mapping
+    from connector.systems import build_system
+
+    config = state.config()
+    problems: list[str] = []
+    for name in flows or tuple(config.flows):
+        flow = config.flow(name)
+        try:
+            mapping = load_mapping(flow.mapping)
+        except MappingError as exc:
+            problems += exc.problems
+            continue
+        source = build_system(flow.source, config.system(flow.source))
+        target = build_system(flow.target, config.system(flow.target))
+        source_schema = source.describe(mapping.spec.source.object)
+        found = check_against_schema(
+            mapping, target.describe(mapping.spec.target.object), source_schema, source_schema
+        )
+        console.print(f"{name}: {flow.mapping}: {'ok' if not found else f'{len(found)} problem(s)'}")
+        problems += found
+    for problem in problems:
+        console.print(f"  {problem}")
+    return ExitCode.USAGE if problems else ExitCode.OK
+
+
+@mappings_group.command("preview")
+@click.argument("flow")
+@click.option("--limit", default=20, show_default=True, help="How many changed records to show.")
+@click.pass_obj
+def mappings_preview(state: CliState, flow: str, limit: int) -> int:
+    """Show, without writing anything, what the next run of FLOW would create or update.
+
+    Reads the source from the flow's cursor, plans every write (matching, routing, mapping, conflict
+    rules) and prints the field changes and the API calls the run would cost per system.
+    """
+    from connector.flows.handoff import Handoff
+    from connector.flows.handoff_preview import preview
+    from connector.flows.runner import build_context
+    from connector.state import open_store
+
+    config = state.config()
+    context = build_context(config, flow, open_store(config.state.url))
+    result = preview(Handoff(context), limit)
+    table = Table(title=f"{flow}: what the next run would do", title_justify="left")
+    for column in ("source record", "action", "changes", "why"):
+        table.add_column(column, overflow="fold")
+    for item in result.items:
+        changes = "\n".join(
+            f"{name}: {before!r} → {after!r}" for name, (before, after) in item.changes.items()
+        )
+        table.add_row(item.source_id, item.action, changes, item.note)
+    console.print(table if result.items else "nothing to do: no qualifying changes since the last run")
+    if result.more:
+        console.print(f"(more changes than --limit {limit}; showing the first {limit})")
+    calls = ", ".join(f"{system} {count}" for system, count in sorted(result.estimated_calls.items()))
+    read = ", ".join(f"{system} {count}" for system, count in sorted(result.read_calls.items()))
+    console.print(f"API calls for these records: {calls} (the preview itself used {read})")
+    return ExitCode.OK
+
+
+COMMANDS = (mappings_group,)

@@ -1,0 +1,64 @@
+"""`revloop run`, `revloop daemon` and `revloop health`."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from connector.cli import CliState
+from connector.errors import ExitCode
+from connector.flows.runner import run_flow
+from connector.report.render import outcome_table
+
+console = Console(highlight=False)
+
+
+@click.command("run")
+@click.argument("flows", nargs=-1)
+@click.option("--all", "run_all", is_flag=True, help="Run every enabled flow once, in config order.")
+@click.pass_obj
+def run_command(state: CliState, flows: tuple[str, ...], run_all: bool) -> int:
+    """Run one cycle of FLOWS now (applies migrations first).
+
+    Exit 0 when everything synced, 1 when some records failed (see `revloop errors list`), 3 when a
+    system was unreachable, refused the credentials or its quota ran out.
+    """
+    config = state.config()
+    if run_all:
+        flows = tuple(name for name, flow in config.flows.items() if flow.enabled)
+    if not flows:
+        raise click.UsageError("name at least one flow, or pass --all")
+    outcomes = [run_flow(config, flow) for flow in flows]
+    console.print(outcome_table(outcomes))
+    for outcome in outcomes:
+        if outcome.message:
+            console.print(f"{outcome.flow}: {outcome.message}")
+    return max((outcome.exit_code for outcome in outcomes), default=ExitCode.OK)
+
+
+@click.command("daemon")
+@click.pass_obj
+def daemon_command(state: CliState) -> int:
+    """Run every enabled flow on its schedule until stopped (SIGTERM/SIGINT).
+
+    Several replicas may run against one PostgreSQL state store: each schedule slot runs once.
+    """
+    from connector.daemon import serve
+
+    serve(state.config())
+    return ExitCode.OK
+
+
+@click.command("health")
+@click.option("--max-age", default=120, show_default=True, help="Seconds since the daemon's last heartbeat.")
+def health_command(max_age: int) -> int:
+    """Exit 0 when the daemon in this container is alive (for container health checks)."""
+    from connector.daemon import healthy
+
+    if healthy(max_age):
+        return ExitCode.OK
+    click.echo(f"no daemon heartbeat in the last {max_age}s", err=True)
+    return ExitCode.RECORD_ERRORS
+
+
+COMMANDS = (run_command, daemon_command, health_command)

@@ -1,0 +1,174 @@
+"""The reading half of the handoff: MA changes → qualified snapshots in the outbox, cursor moved with them.
+
+Each page is accepted in one transaction: activity tallies, first qualification reasons, outbox rows and
+the cursor commit together, so a crash either keeps the whole page or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from connector.mapping import Mapping as MappingFile
+from connector.mapping import (
+    RuleEvaluationError,
+    compute_metrics,
+    fields_needing_current,
+    qualify,
+    required_source_fields,
+)
+from connector.records import Activity, Page, Record
+from connector.state import activity, links, outbox, runs, sync_errors
+from connector.state.sync_errors import ErrorReport
+
+log = logging.getLogger(__name__)
+STREAM = "source"
+
+
+class SourceReader:
+    def __init__(self, ctx, mapping: MappingFile) -> None:
+        self.ctx = ctx
+        self.mapping = mapping
+        spec = mapping.spec
+        self.activity_metrics = {name: m for name, m in spec.metrics.items() if m.activity is not None}
+        self.writeback_current = fields_needing_current(mapping, writeback=True) if spec.writeback else ()
+        wanted = [*required_source_fields(mapping), *self.writeback_current]
+        if spec.source.campaign_field:
+            wanted.append(spec.source.campaign_field)
+        self.fields = list(dict.fromkeys(wanted))
+        self.kinds = sorted({m.activity for m in self.activity_metrics.values()})
+
+    def read_pages(self, connection) -> Iterator[Page]:
+        """The source's change stream from the flow's cursor (nothing accepted yet)."""
+        cursor = runs.get_cursor(connection, self.ctx.flow, STREAM)
+        obj = self.mapping.spec.source.object
+        return self.ctx.source.read_changes(obj, cursor, self.fields, activities=self.kinds)
+
+    def pages(self) -> Iterator[Page]:
+        """Read and accept every page of changes since the cursor; yields each page once it is durable."""
+        with self.ctx.engine.connect() as connection:
+            stream = self.read_pages(connection)
+        for page in stream:
+            with self.ctx.engine.begin() as connection:
+                self.accept(connection, page)
+            yield page
+
+    def accept(self, connection, page: Page) -> list[tuple[str, dict[str, Any], str]]:
+        """Tally, qualify and queue one page, and move the cursor past it; returns the rows queued."""
+        ctx = self.ctx
+        ids = [record.id for record in page.records]
+        self._tally(connection, page.activities)
+        tallies = activity.counts_for(connection, ctx.flow, ids)
+        contexts = activity.contexts_for(connection, ctx.flow, ids)
+        linked = links.targets_of(connection, ctx.source.kind, self.mapping.spec.source.object, ids,
+                                  ctx.target.kind)  # fmt: skip
+        synced = links.synced_states(connection, f"{ctx.flow}:write", ids)
+        pending = outbox.pending_hashes(connection, ctx.flow, "write", ids)
+        rows, reasons = [], {}
+        for record in page.records:
+            known = contexts.get(record.id)
+            snapshot = self._snapshot(
+                connection, record, tallies.get(record.id, {}), known, record.id in linked
+            )
+            if snapshot is None:
+                continue
+            if known is None or known.qualification is None:
+                reasons[record.id] = snapshot["qualification"]
+            source_hash = snapshot_hash(snapshot)
+            state = synced.get(record.id)
+            if (state is not None and state.source_hash == source_hash) or pending.get(
+                record.id
+            ) == source_hash:
+                ctx.counts["unchanged"] += 1
+                continue
+            rows.append((record.id, snapshot, source_hash))
+        activity.remember_qualifications(connection, ctx.flow, reasons)
+        outbox.enqueue(connection, ctx.flow, "write", rows)
+        runs.set_cursor(connection, ctx.flow, STREAM, page.cursor)
+        ctx.counts["read"] += len(page.records)
+        return rows
+
+    def _snapshot(self, connection, record: Record, tallies, known, is_linked: bool) -> dict[str, Any] | None:
+        """What the handoff needs of one record, or None when it does not (or no longer needs to) sync."""
+        metrics = compute_metrics(self.mapping, record.fields, ())
+        metrics.update({name: tallies.get(name, 0) for name in self.activity_metrics})
+        try:
+            qualification = qualify(self.mapping, record.fields, metrics)
+        except RuleEvaluationError as exc:
+            self._rule_failed(connection, record, exc)
+            return None
+        if not qualification.qualified and not is_linked:
+            self.ctx.counts["not_qualified"] += 1
+            return None
+        if qualification.qualified:
+            self.ctx.counts["qualified"] += 1
+        recent = list(known.recent) if known else []
+        stored_reason = known.qualification if known else None
+        campaign_field = self.mapping.spec.source.campaign_field
+        return {
+            "fields": {name: record.fields.get(name) for name in required_source_fields(self.mapping)},
+            "metrics": metrics,
+            "qualification": stored_reason or qualification.reason,
+            "engagement": _engagement(recent, metrics),
+            "campaign": record.fields.get(campaign_field) if campaign_field else None,
+            "current": {name: record.fields.get(name) for name in self.writeback_current},
+        }
+
+    def _tally(self, connection, activities: Sequence[Activity]) -> None:
+        """Add this page's activities to the per-record metric counts and recent-engagement lists."""
+        if not activities:
+            return
+        by_record: dict[str, list[Activity]] = defaultdict(list)
+        for item in activities:
+            by_record[item.record_id].append(item)
+        increments: dict[tuple[str, str], tuple[int, str]] = {}
+        for record_id, items in by_record.items():
+            counts = compute_metrics(self.mapping, {}, items)
+            latest = max(item.at for item in items)
+            for name in self.activity_metrics:
+                if counts.get(name):
+                    increments[(record_id, name)] = (int(counts[name]), latest)
+        activity.add_counts(connection, self.ctx.flow, increments)
+        seen = {
+            rid: [f"{a.kind} {a.value}" for a in sorted(items, key=lambda a: a.at)]
+            for rid, items in by_record.items()
+        }
+        activity.add_engagement(connection, self.ctx.flow, seen)
+
+    def _rule_failed(self, connection, record: Record, exc: RuleEvaluationError) -> None:
+        report = ErrorReport(
+            flow=self.ctx.flow,
+            stage="qualify",
+            record_key=record.id,
+            system=self.ctx.source.kind,
+            object=self.mapping.spec.source.object,
+            category="mapping",
+            code="RULE_NOT_DECIDABLE",
+            message=str(exc),
+            payload={name: record.fields.get(name) for name in required_source_fields(self.mapping)},
+        )
+        sync_errors.record(connection, report, run_id=self.ctx.run_id)
+        self.ctx.counts["failed"] += 1
+
+
+def _engagement(recent: Sequence[str], metrics: Mapping[str, Any]) -> str:
+    """What the person engaged with, for sales: recent activities, else the non-zero metrics."""
+    if recent:
+        return "; ".join(recent)
+    return ", ".join(f"{name} {value}" for name, value in sorted(metrics.items()) if value)
+
+
+def snapshot_hash(snapshot: Mapping[str, Any]) -> str:
+    """The hash of what the handoff reads from a source record; equal hashes need no new write.
+
+    ``current`` (the MA's values of writeback fields) is left out: our own writeback changes it.
+    """
+    relevant = {
+        key: snapshot[key] for key in ("fields", "metrics", "qualification", "engagement", "campaign")
+    }
+    text = json.dumps(relevant, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

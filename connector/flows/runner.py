@@ -1,0 +1,191 @@
+"""Runs one cycle of a flow: lock, run row, systems with their budgets, the flow, then the run's outcome.
+
+The runner owns what every flow shares: only one process runs a flow at a time (flow lock), a
+scheduled window runs once across replicas (run row), every system's daily budget starts from the
+calls already spent today, and the run row records counts and API calls whatever happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from connector.config import Config, FlowSettings
+from connector.errors import (
+    ExitCode,
+    FlowLockedError,
+    RemoteError,
+    SchemaDriftError,
+)
+from connector.flows import flow_class
+from connector.logs import redact
+from connector.state import open_store, runs
+from connector.state.db import flow_lock
+from connector.systems import build_system
+from connector.systems.base import System
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    """What a flow gets to do its work; flows never build systems or open stores themselves."""
+
+    config: Config
+    flow: str
+    settings: FlowSettings
+    engine: Engine
+    run_id: int
+    owner: str
+    source: System
+    target: System
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def api_calls(self) -> dict[str, dict[str, int]]:
+        calls: dict[str, Counter[str]] = {}
+        for system in (self.source, self.target):
+            calls.setdefault(system.kind, Counter()).update(system.guard.calls)
+        return {kind: dict(counter) for kind, counter in calls.items()}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    flow: str
+    status: str  # ok, record_errors, stopped, paused, skipped, locked, failed
+    counts: dict[str, int]
+    api_calls: dict[str, dict[str, int]]
+    message: str = ""
+    run_id: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return {
+            "ok": ExitCode.OK,
+            "skipped": ExitCode.OK,
+            "locked": ExitCode.OK,
+            "record_errors": ExitCode.RECORD_ERRORS,
+            "paused": ExitCode.RECORD_ERRORS,
+            "stopped": ExitCode.UNAVAILABLE,
+        }.get(self.status, ExitCode.RECORD_ERRORS)
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_flow(
+    config: Config, flow: str, *, window: str | None = None, engine: Engine | None = None
+) -> RunOutcome:
+    """Run one cycle of ``flow``. ``window`` names a schedule slot so replicas run it once."""
+    settings = config.flow(flow)
+    engine = engine or open_store(config.state.url)
+    owner = new_owner()
+    try:
+        with flow_lock(engine, flow):
+            return _locked_run(config, flow, settings, engine, owner, window)
+    except FlowLockedError as exc:
+        return RunOutcome(flow, "locked", {}, {}, str(exc))
+
+
+def build_context(
+    config: Config,
+    flow: str,
+    engine: Engine,
+    *,
+    run_id: int = 0,
+    owner: str | None = None,
+    used_today: dict[str, int] | None = None,
+) -> RunContext:
+    """The context a flow runs in; run_id 0 is for dry runs (previews) that record no run."""
+    settings = config.flow(flow)
+    used = used_today or {}
+    return RunContext(
+        config=config,
+        flow=flow,
+        settings=settings,
+        engine=engine,
+        run_id=run_id,
+        owner=owner or new_owner(),
+        source=build_system(
+            settings.source, config.system(settings.source), used_today=used.get(settings.source, 0)
+        ),
+        target=build_system(
+            settings.target, config.system(settings.target), used_today=used.get(settings.target, 0)
+        ),
+    )
+
+
+def _locked_run(
+    config: Config, flow: str, settings: FlowSettings, engine: Engine, owner: str, window: str | None
+) -> RunOutcome:
+    with engine.begin() as connection:
+        paused = runs.pause_reason(connection, flow)
+        used = {kind: runs.calls_today(connection, kind) for kind in {settings.source, settings.target}}
+    if paused:
+        return RunOutcome(
+            flow, "paused", {}, {}, f"flow {flow} is paused: {paused} (revloop flows resume {flow})"
+        )
+    run_id = runs.start_run(engine, flow, window or f"manual:{uuid.uuid4().hex}", owner)
+    if run_id is None:
+        return RunOutcome(flow, "skipped", {}, {}, f"window {window} of flow {flow} already ran")
+    context = RunContext(
+        config=config,
+        flow=flow,
+        settings=settings,
+        engine=engine,
+        run_id=run_id,
+        owner=owner,
+        source=build_system(
+            settings.source, config.system(settings.source), used_today=used[settings.source]
+        ),
+        target=build_system(
+            settings.target, config.system(settings.target), used_today=used[settings.target]
+        ),
+    )
+    status, message = "failed", ""
+    try:
+        flow_class(settings.kind or flow)(context).run()
+        status = "record_errors" if context.counts["failed"] else "ok"
+    except SchemaDriftError as exc:
+        status, message = "paused", redact(exc)
+        with engine.begin() as connection:
+            runs.set_paused(connection, flow, message)
+    except RemoteError as exc:
+        status, message = ("stopped" if exc.exit_code == ExitCode.UNAVAILABLE else "failed"), redact(exc)
+    except Exception as exc:
+        message = redact(f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        runs.finish_run(
+            engine,
+            run_id,
+            status=status,
+            counts=context.counts,
+            api_calls=context.api_calls(),
+            message=message or None,
+        )
+        _log_outcome(flow, run_id, status, context, message)
+    return RunOutcome(flow, status, dict(context.counts), context.api_calls(), message, run_id)
+
+
+def _log_outcome(flow: str, run_id: int, status: str, context: RunContext, message: str) -> None:
+    counts = ", ".join(f"{key}={value}" for key, value in sorted(context.counts.items())) or "nothing to do"
+    calls = sum(sum(per.values()) for per in context.api_calls().values())
+    level = logging.INFO if status in ("ok", "record_errors") else logging.WARNING
+    log.log(
+        level,
+        "flow %s run %d %s: %s; %d API calls%s",
+        flow,
+        run_id,
+        status,
+        counts,
+        calls,
+        f"; {message}" if message else "",
+        extra={"flow": flow, "run_id": run_id},
+    )

@@ -1,0 +1,1 @@
+"""What admins read: run outcomes, sync errors, flow status."""
