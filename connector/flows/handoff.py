@@ -23,6 +23,7 @@ from typing import Any
 
 from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows import identity_mirror
+from connector.flows.crashpoints import crash_point
 from connector.flows.handoff_plan import BatchPlan, HandoffPlanner, PlannedWrite
 from connector.flows.handoff_source import SourceReader
 from connector.flows.writeback import Writeback, WrittenRecord
@@ -62,6 +63,7 @@ class Handoff:
         if recovered:
             self.ctx.counts["recovered"] += recovered
         for _ in self.reader.pages():
+            crash_point("after_accept")
             self.drain(full_only=True)
         self.drain(full_only=False)
 
@@ -74,6 +76,7 @@ class Handoff:
             rows = outbox.claim(self.ctx.engine, self.ctx.flow, STAGE, limit=batch, owner=self.ctx.owner)
             if not rows:
                 break
+            crash_point("after_claim")
             self._write_batch(rows)
             self.writeback.drain(full_only=True)
         if not full_only:
@@ -85,11 +88,13 @@ class Handoff:
             with self.ctx.engine.connect() as connection:
                 plan = self.planner.plan(connection, rows)
             results = self._send(plan.writes)
+            crash_point("after_send")
         except Exception:
             with self.ctx.engine.begin() as connection:
                 outbox.release(connection, rows, self.ctx.owner)
             raise
         drift = self._commit(plan, results)
+        crash_point("after_commit")
         if drift is not None:
             raise SchemaDriftError(
                 f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from connector.flows.crashpoints import crash_point
 from connector.mapping import Mapping as MappingFile
 from connector.mapping import MappingFailure, map_writeback
 from connector.records import Outgoing, WriteResult
@@ -93,6 +94,7 @@ class Writeback:
                 with self.ctx.engine.begin() as connection:
                     outbox.release(connection, rows, self.ctx.owner)
                 raise
+            crash_point("after_writeback_send")
             by_key = dict(zip((row.record_key for row in sendable), results, strict=True))
             self._complete(rows, by_key)
 

@@ -1,0 +1,27 @@
+"""Named places where a crash test may kill the process (reliability.md: crash points).
+
+Set ``REVLOOP_CRASH_AT=<name>`` (or ``<name>:<n>`` for the n-th time it is reached) and the process
+sends itself SIGKILL there: no cleanup, no flush, like a power cut. Unset, this is one dict lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+
+ENV = "REVLOOP_CRASH_AT"
+POINTS = ("after_accept", "after_claim", "after_send", "after_commit", "after_writeback_send")
+_reached: Counter[str] = Counter()
+
+
+def crash_point(name: str) -> None:
+    wanted = os.environ.get(ENV)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition(":")
+    if point != name:
+        return
+    _reached[name] += 1
+    if _reached[name] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
