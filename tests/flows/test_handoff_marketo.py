@@ -1,0 +1,86 @@
+"""Marketo → Salesforce handoff: activity counts from the Marketo activity log decide who qualifies."""
+
+from __future__ import annotations
+
+FLOW = "marketo_handoff"
+PAGE_VIEW, FORM_FILL, LINK_CLICK = 1, 2, 3
+
+
+def engage(env, lead_id: int, *events: tuple[int, str]) -> None:
+    for activity_type, value in events:
+        env.mk.add_activity(lead_id, activity_type, value)
+
+
+def test_first_run_creates_leads_for_qualifying_marketo_leads(env) -> None:
+    hot = env.lead(
+        email="Taro.Yamada@Example.JP",
+        firstName="Ｔａｒｏ",
+        lastName="山田",
+        company="(株)未来テック",
+        phone="090-1234-5678",
+        title="CTO",
+        leadScore=85,
+        leadSource="Webinar",
+    )
+    cold = env.lead(email="cold@example.jp", lastName="Cold", company="C", leadScore=20)
+
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok", outcome
+    assert outcome.counts["created"] == 1
+    assert env.sf_by_ma_id("Lead", str(cold)) == []
+    (lead,) = env.sf_by_ma_id("Lead", str(hot))
+    assert lead["Email"] == "taro.yamada@example.jp"
+    assert lead["FirstName"] == "Taro"
+    assert lead["Phone"] == "+819012345678"
+    assert lead["LeadSource"] == "Seminar - Internal"
+    assert lead["OwnerId"] in env.rep_ids
+    assert lead["Description"].startswith("Qualified: score 85 ≥ 80")
+    written = env.marketo_lead(hot)
+    assert written["revloopSalesforceId"] == lead["Id"]
+    assert written["revloopSyncStatus"] == "created"
+    assert outcome.api_calls["marketo"]["leads.write"] == 1
+
+
+def test_activities_counted_across_runs_qualify_a_lead_by_rule(env) -> None:
+    lead_id = env.lead(email="rule@example.jp", lastName="Rule", company="R", leadScore=10)
+    engage(env, lead_id, (PAGE_VIEW, "https://example.com/pricing"), (PAGE_VIEW, "/features"))
+
+    first = env.run(FLOW)
+
+    assert first.counts["not_qualified"] == 1
+    assert env.sf_rows("Lead") == []
+
+    engage(
+        env,
+        lead_id,
+        (PAGE_VIEW, "https://example.com/pricing#enterprise"),
+        (LINK_CLICK, "https://example.com/assets/case-study-sakura.pdf"),
+        (FORM_FILL, "Contact Us"),
+    )
+
+    second = env.run(FLOW)
+
+    assert second.status == "ok", second
+    assert second.counts["created"] == 1
+    (lead,) = env.sf_by_ma_id("Lead", str(lead_id))
+    assert lead["Revloop_Qualification__c"].startswith("rule: pricing_views >= 2")
+    engaged = lead["Description"].splitlines()[1]
+    assert "case-study-sakura.pdf" in engaged
+    assert "Contact Us" in engaged
+    assert "/features" in engaged  # what the person looked at, not only what counted
+
+
+def test_a_run_with_no_marketo_changes_reads_the_activity_log_once(env) -> None:
+    lead_id = env.lead(email="quiet@example.jp", lastName="Quiet", company="Q", leadScore=99)
+    env.run(FLOW)
+    env.run(FLOW)  # reads the writeback's own data-value changes: nothing to write
+    env.reset_calls()
+
+    outcome = env.run(FLOW)
+
+    assert outcome.counts.get("created", 0) == outcome.counts.get("updated", 0) == 0
+    reads = {k: v for k, v in outcome.api_calls["marketo"].items() if k != "identity.token"}
+    assert reads == {"activities": 1}
+    assert outcome.api_calls["salesforce"] == {}
+    assert env.creates()[str(lead_id)] == 1
