@@ -202,7 +202,9 @@ class Handoff:
         return error if error.category is ErrorCategory.SCHEMA_DRIFT else None
 
     def _count(self, write: PlannedWrite, result: WriteResult) -> None:
-        if result.outcome is Outcome.CREATED:
+        # A planned create that the upsert answers "updated" found the record our own earlier, lost
+        # attempt created (a dropped answer, a crash after the send): revloop still created it.
+        if result.outcome is Outcome.CREATED or write.destination.target_id is None:
             self.ctx.counts["created"] += 1
         elif write.destination.new_link:
             self.ctx.counts["linked"] += 1

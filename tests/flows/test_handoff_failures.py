@@ -1,0 +1,267 @@
+"""Failures: refused records wait with back-off and heal; drift pauses; quota stops; no fault duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from connector.sandbox.framework import Fault
+from connector.state.tables import outbox, sync_errors
+
+HOT = {"hubspotscore": 90}
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_due(env, record_key: str) -> None:
+    """Move a waiting record's back-off into the past, as if its time had come."""
+    past = now() - timedelta(seconds=1)
+    env.execute(update(outbox).where(outbox.c.record_key == record_key).values(next_attempt_at=past))
+    env.execute(
+        update(sync_errors).where(sync_errors.c.record_key == record_key).values(next_attempt_at=past)
+    )
+
+
+def test_a_refused_record_is_an_error_row_and_the_rest_of_its_batch_is_written(env) -> None:
+    good = env.contact(email="good@example.com", lastname="Good", company="G", **HOT)
+    bad = env.contact(email="grace,lewis@acme.example.com", lastname="Lewis", company="Acme", **HOT)
+    before = now()
+
+    outcome = env.run()
+
+    assert outcome.status == "record_errors"
+    assert outcome.exit_code == 1
+    assert (outcome.counts["created"], outcome.counts["failed"]) == (1, 1)
+    assert outcome.api_calls["salesforce"]["composite.sobjects"] == 1
+    assert len(env.sf_by_ma_id("Lead", good)) == 1
+    (error,) = env.errors()
+    assert error["record_key"] == bad
+    assert (error["category"], error["code"], error["stage"]) == (
+        "record_reject",
+        "INVALID_EMAIL_ADDRESS",
+        "write",
+    )
+    assert "grace,lewis@acme.example.com" in error["message"]
+    assert error["payload"]["Email"] == "grace,lewis@acme.example.com"
+    assert error["payload"]["LastName"] == "Lewis"
+    assert (error["status"], error["attempts"]) == ("open", 1)
+    assert error["next_attempt_at"] >= before + timedelta(minutes=4)
+    (waiting,) = env.waiting()
+    assert waiting["record_key"] == bad
+    assert waiting["state"] == "pending"
+    assert waiting["next_attempt_at"] == error["next_attempt_at"]
+    assert "revloop_salesforce_id" not in env.contact_properties(bad)
+
+
+def test_a_refused_record_waits_for_its_back_off_then_heals_when_the_source_is_fixed(env, cli) -> None:
+    bad = env.contact(email="grace,lewis@acme.example.com", lastname="Lewis", company="Acme", **HOT)
+    env.run()
+    env.reset_calls()
+
+    waiting = env.run()  # not due yet: nothing is sent
+
+    assert waiting.status == "ok"
+    assert env.sf.total_calls == 0
+    assert env.errors()[0]["attempts"] == 1
+
+    (error,) = env.errors()
+    retry = env.cli("errors", "retry", str(error["id"]))
+    assert retry.code == 0, retry
+    again = env.run()  # due now: tried again, refused again, waits longer
+
+    assert again.counts["failed"] == 1
+    assert again.api_calls["salesforce"]["composite.sobjects"] == 1
+    (error,) = env.errors()
+    assert (error["status"], error["attempts"]) == ("open", 2)
+    assert error["next_attempt_at"] >= now() + timedelta(minutes=9)
+
+    env.hs.touch("contacts", bad, {"email": "grace.lewis@acme.example.com"})
+    fixed = env.run()  # a new source version is due at once
+
+    assert fixed.status == "ok", fixed
+    assert fixed.counts["created"] == 1
+    (error,) = env.errors()
+    assert error["status"] == "resolved"
+    assert env.waiting() == []
+    assert env.contact_properties(bad)["revloop_sync_status"] == "created"
+
+
+def test_a_mapping_failure_is_an_error_row_retried_after_back_off_and_healed(env) -> None:
+    bad = env.contact(
+        email="misaki@osaka.example.jp", lastname="中村", company="大阪", phone="電話番号なし", **HOT
+    )
+    good = env.contact(email="ok@osaka.example.jp", lastname="Ok", company="大阪", **HOT)
+
+    first = env.run()
+
+    assert first.status == "record_errors"
+    assert len(env.sf_by_ma_id("Lead", good)) == 1
+    (error,) = env.errors()
+    assert (error["record_key"], error["category"]) == (bad, "mapping")
+    assert "Phone" in error["message"] and "phone_e164" in error["message"]
+    assert error["payload"]["phone"] == "電話番号なし"
+    assert error["next_attempt_at"] > now() + timedelta(minutes=4)
+    env.reset_calls()
+
+    assert env.run().status == "ok"  # still waiting
+    assert env.sf.total_calls == 0
+
+    make_due(env, bad)
+    retried = env.run()
+
+    assert retried.counts["failed"] == 1
+    assert env.errors()[0]["attempts"] == 2
+
+    env.hs.touch("contacts", bad, {"phone": "06-1234-5678"})
+    healed = env.run()
+
+    assert healed.counts["created"] == 1
+    assert env.sf_by_ma_id("Lead", bad)[0]["Phone"] == "+81612345678"
+    assert env.errors()[0]["status"] == "resolved"
+
+
+def test_a_value_the_restricted_picklist_refuses_is_caught_before_sending(env) -> None:
+    """The described schema lists the picklist's values: a refused value costs no call and fails only
+    its record (category mapping), until the mapping maps it or the source changes."""
+    flow = "marketo_handoff"
+    odd = env.lead(email="pod@example.jp", lastName="Pod", company="P", leadScore=90, leadSource="Podcast")
+    fine = env.lead(email="fine@example.jp", lastName="Fine", company="F", leadScore=90, leadSource="Website")
+
+    outcome = env.run(flow)
+
+    assert outcome.status == "record_errors", outcome
+    assert len(env.sf_by_ma_id("Lead", str(fine))) == 1
+    assert env.sf_by_ma_id("Lead", str(odd)) == []
+    (error,) = env.errors()
+    assert (error["category"], error["record_key"], error["fields"]) == ("mapping", str(odd), ["LeadSource"])
+    assert "restricted picklist without 'Podcast'" in error["message"]
+    assert [row["record_key"] for row in env.waiting()] == [str(odd)]
+
+    env.mk.touch(odd, {"leadSource": "Webinar"})
+    healed = env.run(flow)
+
+    assert healed.status == "ok", healed
+    assert env.sf_by_ma_id("Lead", str(odd))[0]["LeadSource"] == "Seminar - Internal"
+    assert env.errors()[0]["status"] == "resolved"
+
+
+def test_an_unknown_target_field_pauses_the_flow_until_the_mapping_is_fixed(env, tmp_path) -> None:
+    shipped = env.config.flow("handoff").mapping
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        shipped.read_text(encoding="utf-8") + '\n[fields.Nickname__c]\nfrom = "firstname"\n', encoding="utf-8"
+    )
+    text = env.config_path.read_text(encoding="utf-8")
+    env.config_path.write_text(text.replace(str(shipped), str(broken)), encoding="utf-8")
+    contact = env.contact(email="drift@example.com", firstname="Dee", lastname="Drift", company="D", **HOT)
+
+    outcome = env.run()
+
+    assert outcome.status == "paused", outcome
+    assert "Nickname__c" in outcome.message
+    assert env.sf_rows("Lead") == []
+    assert [row["record_key"] for row in env.waiting()] == [contact]
+
+    env.config_path.write_text(text, encoding="utf-8")
+    assert env.run().status == "paused"  # fixing the mapping is not enough: an admin resumes
+    assert env.cli("flows", "resume", "handoff").code == 0
+
+    resumed = env.run()
+
+    assert resumed.status == "ok", resumed
+    assert len(env.sf_by_ma_id("Lead", contact)) == 1
+
+
+def test_a_quota_stop_keeps_every_record_pending_and_a_later_run_finishes(env) -> None:
+    contacts = env.contacts(
+        [{"email": f"quota{i}@example.com", "lastname": f"Q{i}", "company": "Q", **HOT} for i in range(3)]
+    )
+    env.sf.set_knobs(daily_quota=6)  # token, two describes and three queries: no call left for the upsert
+
+    outcome = env.run()
+
+    assert outcome.status == "stopped", outcome
+    assert outcome.exit_code == 3
+    assert "quota" in outcome.message
+    assert env.sf_rows("Lead") == []
+    assert sorted(row["record_key"] for row in env.waiting()) == sorted(contacts)
+    assert all(row["state"] == "pending" for row in env.waiting())
+    assert env.errors() == []
+    assert env.runs()[-1]["status"] == "stopped"
+
+    env.sf.set_knobs(daily_quota=100_000)
+    later = env.run()
+
+    assert later.status == "ok", later
+    assert later.counts["created"] == 3
+    assert env.creates() == dict.fromkeys(contacts, 1)
+    assert env.waiting() == []
+
+
+def test_a_hubspot_quota_stop_during_the_writeback_keeps_the_writebacks_pending(env) -> None:
+    contact = env.contact(email="hsq@example.com", lastname="Quota", company="Q", **HOT)
+    env.hs.set_knobs(daily_quota=1)  # the search passes, the writeback is refused
+
+    outcome = env.run()
+
+    assert outcome.status == "stopped", outcome
+    assert outcome.exit_code == 3
+    (lead,) = env.sf_by_ma_id("Lead", contact)
+    assert [row["record_key"] for row in env.waiting("writeback")] == [contact]
+    assert "revloop_salesforce_id" not in env.contact_properties(contact)
+    assert env.errors() == []
+
+    env.hs.set_knobs(daily_quota=None)
+    env.reset_calls()
+    later = env.run()
+
+    assert later.status == "ok", later
+    assert env.contact_properties(contact)["revloop_salesforce_id"] == lead["Id"]
+    assert env.waiting("writeback") == []
+    assert env.creates() == {contact: 1}
+    assert "composite.sobjects" not in later.api_calls["salesforce"]
+
+
+def test_a_server_error_on_the_upsert_is_retried_without_duplicates(env) -> None:
+    contacts = env.contacts(
+        [{"email": f"f{i}@example.com", "lastname": f"F{i}", "company": "F", **HOT} for i in range(2)]
+    )
+    env.sf.set_knobs(faults=[Fault(nth=1, kind="500", endpoint="collections_upsert")])
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert outcome.api_calls["salesforce"]["composite.sobjects"] == 2
+    assert outcome.counts["created"] == 2
+    assert env.creates() == dict.fromkeys(contacts, 1)
+    assert env.errors() == []
+
+
+def test_a_connection_dropped_after_the_upsert_applied_is_retried_without_duplicates(env) -> None:
+    contacts = env.contacts(
+        [{"email": f"d{i}@example.com", "lastname": f"D{i}", "company": "D", **HOT} for i in range(2)]
+    )
+    env.sf.set_knobs(faults=[Fault(nth=1, kind="drop", endpoint="collections_upsert")])
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert outcome.api_calls["salesforce"]["composite.sobjects"] == 2
+    assert env.creates() == dict.fromkeys(contacts, 1)
+    assert outcome.counts["created"] == 2  # the retry found them created by the first, lost answer
+    for contact in contacts:
+        assert env.contact_properties(contact)["revloop_sync_status"] == "created"
+
+
+def test_a_connection_reset_on_the_writeback_is_retried(env) -> None:
+    contact = env.contact(email="wbr@example.com", lastname="Reset", company="R", **HOT)
+    env.hs.set_knobs(faults=[Fault(nth=1, kind="reset", endpoint="batch_update")])
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert env.contact_properties(contact)["revloop_sync_status"] == "created"
+    assert env.waiting("writeback") == []
