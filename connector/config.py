@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -192,7 +193,12 @@ class Config(Strict):
     marketo: MarketoSettings | None = None
     flows: dict[str, FlowSettings] = {}
 
-    path: Path | None = Field(default=None, exclude=True)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The file this config was loaded from (not a key of the file)."""
+        return self._path
 
     def system(self, kind: str) -> SystemSettings:
         settings = getattr(self, kind, None) if kind in SYSTEM_KINDS else None
@@ -226,7 +232,8 @@ def load_config(path: Path | str) -> Config:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(str(path), problems=[_describe(path, err) for err in exc.errors()]) from None
-    config = _absolutize(config.model_copy(update={"path": path}))
+    config._path = path
+    config = _absolutize(config)
     problems = _check_references(config, path)
     if problems:
         raise ConfigError(str(path), problems=problems)
