@@ -10,7 +10,7 @@
 # The config is read from /etc/revloop/config.toml (REVLOOP_CONFIG); its relative paths resolve
 # against /etc/revloop, where the shipped mappings are (mappings/handoff/...). The working directory
 # is the state volume, so the default "sqlite:///revloop.db" lands in it. Other commands work too:
-#   docker run --rm ... revloop check        docker run --rm ... revloop run handoff
+#   docker run --rm ... revloop config check        docker run --rm ... revloop run handoff
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
