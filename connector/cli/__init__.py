@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from connector import __version__
 from connector.config import Config, load_config
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         code = exc.exit_code
     except RevloopError as exc:
-        stderr.print(f"[bold red]error:[/] {redact(exc)}", markup=True)
+        stderr.print(f"[bold red]error:[/] {escape(redact(exc))}", markup=True)
         code = exc.exit_code
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
 

@@ -13,7 +13,7 @@ from connector.errors import ExitCode
 from connector.report.render import errors_table, runs_table, summary_table
 from connector.state import open_store, outbox, runs, sync_errors
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 # Error stages whose records wait in the outbox under the same stage name.
 _OUTBOX_STAGE = {"map": "write", "match": "write", "write": "write", "writeback": "writeback"}

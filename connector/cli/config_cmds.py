@@ -12,7 +12,7 @@ from connector.cli import CliState
 from connector.errors import ExitCode
 from connector.state import db
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @click.group("config")

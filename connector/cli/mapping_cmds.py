@@ -9,7 +9,7 @@ from rich.table import Table
 from connector.cli import CliState
 from connector.errors import ExitCode, MappingError
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @click.group("mappings")

@@ -10,7 +10,7 @@ from connector.errors import ExitCode
 from connector.flows.runner import run_flow
 from connector.report.render import outcome_table
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @click.command("run")

@@ -12,7 +12,7 @@ from rich.table import Table
 from connector.errors import ExitCode
 from connector.logs import setup_logging
 
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)
 
 
 @click.command("sandbox")
