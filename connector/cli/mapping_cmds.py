@@ -45,10 +45,11 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
         found = check_against_schema(
             mapping, target.describe(mapping.spec.target.object), source_schema, source_schema
         )
-        console.print(f"{name}: {flow.mapping}: {'ok' if not found else f'{len(found)} problem(s)'}")
+        summary = "ok" if not found else f"{len(found)} problem(s)"
+        console.print(f"{name}: {flow.mapping}: {summary}", soft_wrap=True)
         problems += found
-    for problem in problems:
-        console.print(f"  {problem}")
+    for problem in problems:  # one line each, however narrow the terminal, so they can be grepped
+        console.print(f"  {problem}", soft_wrap=True)
     return ExitCode.USAGE if problems else ExitCode.OK
 
 

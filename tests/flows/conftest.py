@@ -59,9 +59,9 @@ class FlowEnv:
         self.config = load_config(self.config_path)
         return run_flow(self.config, flow, engine=self.engine)
 
-    def cli(self, *args: str) -> CliResult:
+    def cli(self, *args: str, columns: int = 200) -> CliResult:
         """``revloop --config <this config> ARGS``."""
-        return run_cli("--config", str(self.config_path), *args)
+        return run_cli("--config", str(self.config_path), *args, columns=columns)
 
     def reset_calls(self) -> None:
         for fake in (self.sf, self.hs, self.mk):
@@ -172,9 +172,12 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str) -> CliResult:
-    """``revloop ARGS`` in-process through the console script's entry point (exit codes included)."""
-    with CliRunner().isolation() as (stdout, stderr, _output):
+def run_cli(*args: str, columns: int = 200) -> CliResult:
+    """``revloop ARGS`` in-process through the console script's entry point (exit codes included).
+
+    Output is not a terminal, so rich renders ``columns`` wide (COLUMNS), as in a CI log.
+    """
+    with CliRunner().isolation(env={"COLUMNS": str(columns)}) as (stdout, stderr, _output):
         try:
             revloop_main(list(args))
             code = 0
