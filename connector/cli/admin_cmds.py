@@ -116,7 +116,7 @@ def _change(state: CliState, ids: tuple[int, ...], flow: str | None, status: str
             if status == "retrying":
                 outbox.make_due(connection, row["flow"], stage, [row["record_key"]])
             else:
-                outbox.drop(connection, row["flow"], stage, [row["record_key"]])
+                outbox.park(connection, row["flow"], stage, [row["record_key"]])
     return rows
 
 

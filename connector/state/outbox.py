@@ -19,6 +19,8 @@ from connector.state.db import upsert, utcnow
 from connector.state.tables import outbox
 
 LEASE = timedelta(minutes=10)
+PARKED = "ignored"
+"""The state of a row an admin ignored: never claimed, replaced (and due) when its source changes."""
 
 
 @dataclass(frozen=True)
@@ -151,12 +153,21 @@ def release(
         connection.execute(update(outbox).where(_guard(row, owner)).values(**values))
 
 
-def drop(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
-    """Forget pending work for ``keys`` (an admin ignored their errors)."""
+def park(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
+    """Stop trying the waiting rows of ``keys`` (an admin ignored their errors) until their source changes.
+
+    The rows stay, parked: a re-read of an unchanged record (read lag, the cursor's boundary) matches
+    its hash and is not queued again, while a changed record replaces the row and is due at once.
+    """
     return connection.execute(
-        delete(outbox).where(
-            outbox.c.flow == flow, outbox.c.stage == stage, outbox.c.record_key.in_(list(keys))
+        update(outbox)
+        .where(
+            outbox.c.flow == flow,
+            outbox.c.stage == stage,
+            outbox.c.record_key.in_(list(keys)),
+            outbox.c.state == "pending",
         )
+        .values(state=PARKED)
     ).rowcount
 
 
@@ -182,8 +193,10 @@ def due_count(connection: Connection, flow: str, stage: str) -> int:
 
 
 def counts(connection: Connection, flow: str) -> dict[str, int]:
-    """Waiting rows per stage (pending and in flight), for status output."""
+    """Waiting rows per stage (pending and in flight; not parked), for status output."""
     rows = connection.execute(
-        select(outbox.c.stage, func.count()).where(outbox.c.flow == flow).group_by(outbox.c.stage)
+        select(outbox.c.stage, func.count())
+        .where(outbox.c.flow == flow, outbox.c.state != PARKED)
+        .group_by(outbox.c.stage)
     )
     return {key: value for key, value in rows}

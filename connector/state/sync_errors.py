@@ -81,7 +81,7 @@ def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -
 
 
 def resolve(connection: Connection, flow: str, stage: str, record_keys: Sequence[str]) -> int:
-    """Mark open errors of these records resolved (they synced)."""
+    """Mark open or ignored errors of these records resolved (they synced, e.g. after a source fix)."""
     if not record_keys:
         return 0
     return connection.execute(
@@ -90,7 +90,7 @@ def resolve(connection: Connection, flow: str, stage: str, record_keys: Sequence
             sync_errors.c.flow == flow,
             sync_errors.c.stage == stage,
             sync_errors.c.record_key.in_(list(record_keys)),
-            sync_errors.c.status.in_(OPEN_STATUSES),
+            sync_errors.c.status.in_((*OPEN_STATUSES, "ignored")),
         )
         .values(status="resolved", last_seen=utcnow(), next_attempt_at=None)
     ).rowcount

@@ -138,7 +138,7 @@ outbox = Table(
     Column("record_key", String(128), nullable=False),
     Column("payload", Json, nullable=False),
     Column("source_hash", String(64), nullable=False),
-    Column("state", String(16), nullable=False),  # pending, in_flight
+    Column("state", String(16), nullable=False),  # pending, in_flight, ignored (parked by an admin)
     Column("attempt", Integer, nullable=False, default=0),
     Column("lease_owner", String(128)),
     Column("lease_expires_at", DateTime),
