@@ -265,3 +265,28 @@ def test_a_connection_reset_on_the_writeback_is_retried(env) -> None:
     assert outcome.status == "ok", outcome
     assert env.contact_properties(contact)["revloop_sync_status"] == "created"
     assert env.waiting("writeback") == []
+
+
+def test_a_quota_stop_between_batches_keeps_only_the_unwritten_records_pending(env) -> None:
+    contacts = env.contacts(
+        [{"email": f"mid{i}@example.com", "lastname": f"M{i}", "company": "M", **HOT} for i in range(300)]
+    )
+    env.sf.set_knobs(daily_quota=7)  # token, two describes, three queries and one upsert
+
+    outcome = env.run()
+
+    assert outcome.status == "stopped", outcome
+    assert outcome.counts["created"] == 200
+    written = {row["Revloop_MA_Id__c"] for row in env.sf_rows("Lead")}
+    waiting = {row["record_key"] for row in env.waiting()}
+    assert len(written) == 200 and len(waiting) == 100
+    assert written | waiting == set(contacts) and not written & waiting
+    assert env.waiting("writeback") == []  # the written batch was reported back before the stop
+
+    env.sf.set_knobs(daily_quota=100_000)
+    later = env.run()
+
+    assert later.status == "ok", later
+    assert later.counts["created"] == 100
+    assert env.creates() == dict.fromkeys(contacts, 1)
+    assert all(env.contact_properties(c).get("revloop_salesforce_id") for c in contacts)

@@ -173,3 +173,40 @@ def test_the_same_person_twice_in_one_batch_is_written_once(env) -> None:
     assert env.creates() == {first: 1}
     assert env.contact_properties(second)["revloop_salesforce_id"] == lead["Id"]
     assert env.contact_properties(second)["revloop_sync_status"] == "linked"
+
+
+def test_an_existing_contact_matched_by_email_is_linked_and_updated(env) -> None:
+    (account,) = env.sf_seed("Account", {"Name": "Stark Industries", "Type": "Customer"})
+    (person,) = env.sf_seed(
+        "Contact", {"LastName": "Stark", "Email": "tony@stark.example.com", "AccountId": account}
+    )
+    contact = env.contact(
+        email="TONY@stark.example.com", lastname="Stark", company="Stark", jobtitle="CEO", **HOT
+    )
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert outcome.counts["linked"] == 1
+    assert env.sf_rows("Lead") == []
+    assert len(env.sf_rows("Contact")) == 1
+    row = env.sf_row("Contact", person)
+    assert row["AccountId"] == account
+    assert row["Description"].startswith("Qualified: score 90")
+    properties = env.contact_properties(contact)
+    assert (properties["revloop_salesforce_id"], properties["revloop_sync_status"]) == (person, "linked")
+
+
+def test_a_lead_converted_before_revloop_saw_the_person_links_its_contact(env) -> None:
+    lead_id = existing_lead(env, LastName="Early", Email="early@example.com", Company="Early Co")
+    converted = env.sf.convert_lead(lead_id)
+    lead_after = env.sf_row("Lead", lead_id)
+    contact = env.contact(email="early@example.com", lastname="Early", company="Early Co", **HOT)
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert env.sf_row("Lead", lead_id) == lead_after
+    assert env.contact_properties(contact)["revloop_salesforce_id"] == converted["contactId"]
+    assert env.sf_row("Contact", converted["contactId"])["Description"].startswith("Qualified:")
+    assert len(env.sf_rows("Lead")) == 1 and env.creates() == {}
