@@ -41,6 +41,7 @@ class SourceReader:
             wanted.append(spec.source.campaign_field)
         self.fields = list(dict.fromkeys(wanted))
         self.kinds = sorted({m.activity for m in self.activity_metrics.values()})
+        self._undecided: set[str] = set()  # records of the page being accepted whose rule failed
 
     def read_pages(self, connection) -> Iterator[Page]:
         """The source's change stream from the flow's cursor (nothing accepted yet)."""
@@ -69,6 +70,7 @@ class SourceReader:
         synced = links.synced_states(connection, f"{ctx.flow}:write", ids)
         pending = outbox.pending_hashes(connection, ctx.flow, "write", ids)
         rows, reasons = [], {}
+        self._undecided.clear()
         for record in page.records:
             known = contexts.get(record.id)
             snapshot = self._snapshot(
@@ -87,6 +89,8 @@ class SourceReader:
                 continue
             rows.append((record.id, snapshot, source_hash))
         activity.remember_qualifications(connection, ctx.flow, reasons)
+        # A rule that could not be decided for a record's old values is no error once it decides.
+        sync_errors.resolve(connection, ctx.flow, "qualify", [i for i in ids if i not in self._undecided])
         outbox.enqueue(connection, ctx.flow, "write", rows)
         runs.set_cursor(connection, ctx.flow, STREAM, page.cursor)
         ctx.counts["read"] += len(page.records)
@@ -140,6 +144,7 @@ class SourceReader:
         activity.add_engagement(connection, self.ctx.flow, seen)
 
     def _rule_failed(self, connection, record: Record, exc: RuleEvaluationError) -> None:
+        self._undecided.add(record.id)
         report = ErrorReport(
             flow=self.ctx.flow,
             stage="qualify",

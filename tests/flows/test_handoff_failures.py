@@ -290,3 +290,34 @@ def test_a_quota_stop_between_batches_keeps_only_the_unwritten_records_pending(e
     assert later.counts["created"] == 100
     assert env.creates() == dict.fromkeys(contacts, 1)
     assert all(env.contact_properties(c).get("revloop_salesforce_id") for c in contacts)
+
+
+def test_a_rule_that_cannot_be_decided_is_an_error_until_the_record_decides_it(env, tmp_path) -> None:
+    shipped = env.config.flow("handoff").mapping
+    custom = tmp_path / "ratio.toml"
+    rule = "rule = 'pricing_views / (contact_form_visits - 1) >= 2'"  # undecidable at exactly one visit
+    custom.write_text(
+        "\n".join(rule if line.startswith("rule = ") else line for line in shipped.read_text().splitlines()),
+        encoding="utf-8",
+    )
+    env.config_path.write_text(env.config_path.read_text().replace(str(shipped), str(custom)))
+    contact = env.contact(
+        email="ratio@example.com",
+        lastname="Ratio",
+        company="R",
+        revloop_pricing_page_views=4,
+        revloop_contact_form_visits=1,
+    )
+
+    first = env.run()
+
+    assert first.status == "record_errors", first
+    (error,) = env.errors()
+    assert (error["stage"], error["code"], error["record_key"]) == ("qualify", "RULE_NOT_DECIDABLE", contact)
+
+    env.hs.touch("contacts", contact, {"revloop_contact_form_visits": "2"})
+    second = env.run()
+
+    assert second.status == "ok", second
+    assert len(env.sf_by_ma_id("Lead", contact)) == 1
+    assert env.errors()[0]["status"] == "resolved"
