@@ -67,7 +67,7 @@ def _describe(write: PlannedWrite, before: dict[str, Any]) -> PreviewItem:
     destination = write.destination
     if destination.target_id is None:
         action = f"create {destination.object}"
-        changes = {name: (None, value) for name, value in write.mapped.fields.items()}
+        changes = {name: (None, value) for name, value in write.mapped.fields.items() if value is not None}
     else:
         verb = "link" if destination.new_link else "update"
         action = f"{verb} {destination.object} {destination.target_id}"

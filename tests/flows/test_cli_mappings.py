@@ -87,6 +87,8 @@ def test_preview_shows_creates_and_updates_and_writes_nothing(sqlite_env) -> Non
     assert f"update Lead {lead['Id']}" in text
     assert "LastName: 'Known' → 'Renamed'" in text
     assert text.count("create Lead") == 4
+    assert "Email: None → 'new0@example.com'" in text
+    assert "Phone: None → None" not in text  # a blank field of a new record is no change
     assert "more changes than --limit 5" in text
     # It read once and mirrored Salesforce (token, Lead and Contact describes, three queries); the run
     # would add one upsert for the creates, one update by Id and one writeback batch.
