@@ -11,7 +11,14 @@ import signal
 from collections import Counter
 
 ENV = "REVLOOP_CRASH_AT"
-POINTS = ("after_accept", "after_claim", "after_send", "after_commit", "after_writeback_send")
+POINTS = (
+    "after_accept",
+    "after_claim",
+    "after_send",
+    "after_commit",
+    "after_writeback_send",
+    "after_task_send",
+)
 _reached: Counter[str] = Counter()
 
 

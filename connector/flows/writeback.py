@@ -1,23 +1,20 @@
 """Write the result of a sync back to the source system, batched (HubSpot 100, Marketo 300 per call).
 
 After a target write succeeds, the flow hands each record's context (target id, link status) here.
-What changed since the last writeback is queued in the outbox under stage ``writeback`` in the same
-transaction as the target write's bookkeeping, so a crash never loses a writeback and never repeats
-one that was acknowledged.
+What changed since the last acknowledged writeback is queued; the rest costs nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector.flows.crashpoints import crash_point
-from connector.mapping import Mapping as MappingFile
+from connector.flows.stage import OutboxStage
 from connector.mapping import MappingFailure, map_writeback
 from connector.records import Outgoing, WriteResult
-from connector.state import links, outbox, sync_errors
-from connector.state.sync_errors import ErrorReport
+from connector.state import links, outbox
+from connector.state.outbox import OutboxRow
 
 STAGE = "writeback"
 
@@ -32,14 +29,19 @@ class WrittenRecord:
     source_current: Mapping[str, Any]
 
 
-class Writeback:
+class Writeback(OutboxStage):
     """Queues and sends ``[writeback]`` updates of one flow; a no-op when the mapping has none."""
 
-    def __init__(self, ctx, mapping: MappingFile) -> None:
-        self.ctx = ctx
-        self.mapping = mapping
+    stage = STAGE
+
+    def __init__(self, ctx, mapping) -> None:
+        super().__init__(ctx, mapping)
         self.direction = f"{ctx.flow}:{STAGE}"
         self.enabled = mapping.spec.writeback is not None
+
+    @property
+    def batch_size(self) -> int:
+        return self.ctx.source.max_write_batch
 
     def enqueue(self, connection, written: Iterable[WrittenRecord]) -> int:
         """Queue the writebacks whose payload changed since the last one acknowledged."""
@@ -58,7 +60,7 @@ class Writeback:
                 first_write=state is None,
             )
             if isinstance(mapped, MappingFailure):
-                self._report(connection, record.source_id, mapped.record_error(), None)
+                self.report(connection, record.source_id, mapped.record_error(), None)
                 continue
             if state is not None and state.payload_hash == mapped.payload_hash:
                 continue
@@ -72,72 +74,31 @@ class Writeback:
         return outbox.enqueue(connection, self.ctx.flow, STAGE, rows)
 
     def drain(self, *, full_only: bool) -> None:
-        """Send queued writebacks in full batches (``full_only``) or until none is due."""
-        if not self.enabled:
-            return
-        source, batch = self.ctx.source, self.ctx.source.max_write_batch
+        if self.enabled:
+            super().drain(full_only=full_only)
+
+    def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:
+        sendable = [row for row in rows if row.payload["fields"]]
+        if not sendable:
+            return {}
         spec = self.mapping.spec
-        while True:
-            if full_only and self._waiting() < batch:
-                return
-            rows = outbox.claim(self.ctx.engine, self.ctx.flow, STAGE, limit=batch, owner=self.ctx.owner)
-            if not rows:
-                return
-            sendable = [row for row in rows if row.payload["fields"]]
-            try:
-                results = source.upsert(
-                    spec.source.object,
-                    spec.writeback.key,
-                    [Outgoing(row.record_key, row.payload["fields"]) for row in sendable],
-                )
-            except Exception:
-                with self.ctx.engine.begin() as connection:
-                    outbox.release(connection, rows, self.ctx.owner)
-                raise
-            crash_point("after_writeback_send")
-            by_key = dict(zip((row.record_key for row in sendable), results, strict=True))
-            self._complete(rows, by_key)
-
-    def _complete(self, rows, results: Mapping[str, WriteResult]) -> None:
-        with self.ctx.engine.begin() as connection:
-            done, states = [], []
-            for row in rows:
-                result = results.get(row.record_key)
-                if result is None or result.ok:
-                    done.append(row)
-                    states.append(
-                        {
-                            "record_key": row.record_key,
-                            "link_id": row.payload["link_id"],
-                            "payload": row.payload["written"],
-                            "payload_hash": row.payload["hash"],
-                            "source_hash": row.source_hash,
-                        }
-                    )
-                    continue
-                retry_at = self._report(connection, row.record_key, result.error, row.payload["fields"])
-                outbox.release(connection, [row], self.ctx.owner, retry_at=retry_at)
-                self.ctx.counts["writeback_failed"] += 1
-            links.save_states(connection, self.direction, states, self.ctx.run_id)
-            outbox.done(connection, done, self.ctx.owner)
-            sync_errors.resolve(connection, self.ctx.flow, STAGE, [row.record_key for row in done])
-            self.ctx.counts["written_back"] += sum(1 for row in done if row.payload["fields"])
-
-    def _waiting(self) -> int:
-        with self.ctx.engine.connect() as connection:
-            return outbox.due_count(connection, self.ctx.flow, STAGE)
-
-    def _report(self, connection, source_id: str, error, payload) -> Any:
-        report = ErrorReport(
-            flow=self.ctx.flow,
-            stage=STAGE,
-            record_key=source_id,
-            system=self.ctx.source.kind,
-            object=self.mapping.spec.source.object,
-            category=str(error.category),
-            code=error.code,
-            message=error.message,
-            fields=error.fields,
-            payload=payload,
+        results = self.ctx.source.upsert(
+            spec.source.object,
+            spec.writeback.key,
+            [Outgoing(row.record_key, row.payload["fields"]) for row in sendable],
         )
-        return sync_errors.record(connection, report, run_id=self.ctx.run_id)
+        return dict(zip((row.record_key for row in sendable), results, strict=True))
+
+    def succeeded(self, connection, rows: Sequence[OutboxRow]) -> None:
+        states = [
+            {
+                "record_key": row.record_key,
+                "link_id": row.payload["link_id"],
+                "payload": row.payload["written"],
+                "payload_hash": row.payload["hash"],
+                "source_hash": row.source_hash,
+            }
+            for row in rows
+        ]
+        links.save_states(connection, self.direction, states, self.ctx.run_id)
+        self.ctx.counts["written_back"] += sum(1 for row in rows if row.payload["fields"])

@@ -4,7 +4,8 @@ Public API (everything a flow needs):
 
 * :func:`load_mapping`, :func:`load_all`, :func:`parse_mapping` → :class:`Mapping`
 * :func:`compute_metrics`, :func:`describe_engagement`, :func:`qualify` → :class:`Qualification`
-* :func:`map_record`, :func:`map_writeback` → :class:`MappedRecord` | :class:`MappingFailure`
+* :func:`map_record`, :func:`map_writeback`, :func:`map_task`
+  → :class:`MappedRecord` | :class:`MappingFailure`
 * :func:`required_source_fields`, :func:`fields_needing_current`, :func:`check_against_schema`
 """
 
@@ -15,6 +16,7 @@ from connector.mapping.engine import (
     Qualification,
     fields_needing_current,
     map_record,
+    map_task,
     map_writeback,
     payload_hash,
     qualify,
@@ -42,6 +44,7 @@ __all__ = [
     "load_all",
     "load_mapping",
     "map_record",
+    "map_task",
     "map_writeback",
     "parse_mapping",
     "payload_hash",

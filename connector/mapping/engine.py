@@ -207,6 +207,25 @@ def map_writeback(
     return _result(target, mapping.writeback_fields, payload, conflicts, {})
 
 
+def map_task(
+    mapping: Mapping, source_fields: Values[str, Any], context: Values[str, Any]
+) -> MappedRecord | MappingFailure:
+    """Map ``[task]`` for one person: the follow-up Task's fields (the flow adds WhoId, OwnerId, due date).
+
+    The Task is keyed by ``task.upsert_key`` = ``context["source_id"]``. Raises ValueError when the
+    mapping has no ``[task]`` section.
+    """
+    task = mapping.spec.task
+    if task is None:
+        raise ValueError(f"{mapping.path} has no [task] section")
+    key = render_text(context.get("source_id"))
+    payload = _payload(mapping.task_fields, _lookup(mapping, source_fields, context), None)
+    if isinstance(payload, MappingFailure):
+        return payload
+    conflicts = Conflicts(True, None, None)
+    return _result((task.object, task.upsert_key, key), mapping.task_fields, payload, conflicts, {})
+
+
 def required_source_fields(mapping: Mapping) -> tuple[str, ...]:
     """Every source field the flow must read for this mapping (sorted)."""
     return tuple(sorted(mapping.source_fields))

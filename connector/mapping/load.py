@@ -44,6 +44,7 @@ class Mapping:
     rule: Rule | None
     fields: tuple[CompiledField, ...]
     writeback_fields: tuple[CompiledField, ...]
+    task_fields: tuple[CompiledField, ...]
     source_fields: frozenset[
         str
     ]  # declared source fields: from names, templates, [source] fields, key, score
@@ -122,6 +123,11 @@ class _Compiler:
             self._field(name, field, "writeback.fields", writeback=True)
             for name, field in (writeback.fields.items() if writeback else ())
         )
+        task = self.spec.task
+        task_fields = tuple(
+            self._field(name, field, "task.fields", writeback=False)
+            for name, field in (task.fields.items() if task else ())
+        )
         rule = self._rule()
         if self.problems:
             problems = self.problems + self.rule_problems
@@ -129,7 +135,14 @@ class _Compiler:
         if self.rule_problems:
             raise RuleError(self.rule_problems[0], problems=self.rule_problems)
         return Mapping(
-            self.source, self.spec, rule, fields, writeback_fields, self.source_fields, self.metric_names
+            self.source,
+            self.spec,
+            rule,
+            fields,
+            writeback_fields,
+            task_fields,
+            self.source_fields,
+            self.metric_names,
         )
 
     def _problem(self, key_path: str, message: str) -> None:
@@ -211,6 +224,8 @@ def _declared_source_fields(spec: s.MappingSpec, context_names: frozenset[str]) 
     if spec.source.campaign_field is not None:
         names.add(spec.source.campaign_field)
     names.update(field.from_ for field in spec.fields.values() if field.from_ is not None)
+    if spec.task is not None:
+        names.update(field.from_ for field in spec.task.fields.values() if field.from_ is not None)
     names.update(metric.property for metric in spec.metrics.values() if metric.property is not None)
     if spec.qualify is not None and spec.qualify.score_field is not None:
         names.add(spec.qualify.score_field)

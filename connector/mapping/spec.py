@@ -184,6 +184,18 @@ class WritebackSpec(_Strict):
     fields: dict[str, FieldSpec] = Field(min_length=1)
 
 
+class TaskSpec(_Strict):
+    """A follow-up Task for the record's owner, created once when revloop first links a person."""
+
+    object: str = Field(default="Task", min_length=1)
+    upsert_key: str = Field(min_length=1)
+    """External-id field on the Task that makes the create idempotent (one Task per person and flow)."""
+    due_in_days: int = Field(default=1, ge=0, le=365)
+    on: Literal["created", "linked", "both"] = "both"
+    """When: revloop created the record, linked an existing one, or both."""
+    fields: dict[str, FieldSpec] = Field(min_length=1)
+
+
 class MappingSpec(_Strict):
     """A whole mapping file. ``qualify`` is optional: without it every record qualifies."""
 
@@ -196,6 +208,7 @@ class MappingSpec(_Strict):
     match: MatchSpec = Field(default_factory=MatchSpec)
     fields: dict[str, FieldSpec] = Field(min_length=1)
     writeback: WritebackSpec | None = None
+    task: TaskSpec | None = None
 
 
 class WritePolicy(StrEnum):
