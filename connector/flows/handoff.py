@@ -24,8 +24,9 @@ from typing import Any
 from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows import identity_mirror
 from connector.flows.crashpoints import crash_point
-from connector.flows.handoff_plan import BatchPlan, HandoffPlanner, PlannedWrite
+from connector.flows.handoff_plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
 from connector.flows.handoff_source import SourceReader
+from connector.flows.tasks import FollowUpTasks
 from connector.flows.writeback import Writeback, WrittenRecord
 from connector.mapping import fields_needing_current, load_mapping
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
@@ -46,6 +47,7 @@ class Handoff:
         self.mapping = load_mapping(ctx.settings.mapping)
         self.direction = f"{ctx.flow}:{STAGE}"
         self.writeback = Writeback(ctx, self.mapping)
+        self.tasks = FollowUpTasks(ctx, self.mapping)
         self.reader = SourceReader(ctx, self.mapping)
         self.planner = HandoffPlanner(
             self.mapping,
@@ -78,9 +80,11 @@ class Handoff:
                 break
             crash_point("after_claim")
             self._write_batch(rows)
-            self.writeback.drain(full_only=True)
+            for stage in (self.writeback, self.tasks):
+                stage.drain(full_only=True)
         if not full_only:
-            self.writeback.drain(full_only=False)
+            for stage in (self.writeback, self.tasks):
+                stage.drain(full_only=False)
 
     def _write_batch(self, rows: Sequence[OutboxRow]) -> None:
         try:
@@ -140,6 +144,34 @@ class Handoff:
         return drift
 
     def _record_success(self, connection, succeeded: Sequence[PlannedWrite], ids: dict[int, str]) -> None:
+        ctx = self.ctx
+        link_ids = self._link(connection, succeeded, ids)
+        states, written, tasks = [], [], []
+        for write in succeeded:
+            key, target_id = write.row.record_key, ids[write.row.id]
+            states.append(
+                {
+                    "record_key": key,
+                    "link_id": link_ids[key],
+                    "payload": write.written_state(),
+                    "payload_hash": write.mapped.payload_hash,
+                    "source_hash": write.row.source_hash,
+                }
+            )
+            context = record_context(write.row, write.destination, target_id)
+            context["target_object"] = write.mapped.object
+            written.append(WrittenRecord(key, link_ids[key], context, write.row.payload.get("current", {})))
+            if write.destination.new_link and self.tasks.wanted(write.destination.link_status):
+                tasks.append((key, write.mapped.object, target_id, write.row.payload["fields"], context))
+        links.save_states(connection, self.direction, states, ctx.run_id)
+        identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
+        sync_errors.resolve(connection, ctx.flow, STAGE, [w.row.record_key for w in succeeded])
+        outbox.done(connection, [w.row for w in succeeded], ctx.owner)
+        self.writeback.enqueue(connection, written)
+        self.tasks.enqueue(connection, tasks)
+
+    def _link(self, connection, succeeded: Sequence[PlannedWrite], ids: dict[int, str]) -> dict[str, int]:
+        """Link new pairs (created or matched) and look up the links of the others; link ids by source id."""
         ctx, source = self.ctx, self.mapping.spec.source.object
         link_ids: dict[str, int] = {}
         for status in ("created", "linked"):
@@ -150,29 +182,10 @@ class Handoff:
                 if w.destination.new_link and w.destination.link_status == status
             ]  # fmt: skip
             link_ids.update(links.connect(connection, pairs, "person", status=status))
-        existing = links.targets_of(connection, ctx.source.kind, source,
-                                    [w.row.record_key for w in succeeded if w.row.record_key not in link_ids],
-                                    ctx.target.kind)  # fmt: skip
+        others = [w.row.record_key for w in succeeded if w.row.record_key not in link_ids]
+        existing = links.targets_of(connection, ctx.source.kind, source, others, ctx.target.kind)
         link_ids.update({key: target.link_id for key, target in existing.items()})
-        states, written = [], []
-        for write in succeeded:
-            key, target_id = write.row.record_key, ids[write.row.id]
-            state = {
-                "record_key": key,
-                "link_id": link_ids[key],
-                "payload": write.written_state(),
-                "payload_hash": write.mapped.payload_hash,
-                "source_hash": write.row.source_hash,
-            }
-            states.append(state)
-            context = {"source_id": key, "target_id": target_id, "target_object": write.mapped.object,
-                       "link_status": write.destination.link_status}  # fmt: skip
-            written.append(WrittenRecord(key, link_ids[key], context, write.row.payload.get("current", {})))
-        links.save_states(connection, self.direction, states, ctx.run_id)
-        identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
-        sync_errors.resolve(connection, ctx.flow, STAGE, [w.row.record_key for w in succeeded])
-        outbox.done(connection, [w.row for w in succeeded], ctx.owner)
-        self.writeback.enqueue(connection, written)
+        return link_ids
 
     def _failed(self, connection, row: OutboxRow, error: RecordError, payload) -> RecordError | None:
         """Record a refused row; it waits with back-off. Returns the error when it is schema drift.
@@ -231,10 +244,12 @@ class Handoff:
             return
         needed = list(fields_needing_current(self.mapping))
         target = self.mapping.spec.target
-        current = {target.object: needed}
+        # The upsert keys too: the planner recognises a record an unacknowledged attempt created.
+        current = {target.object: [*needed, target.upsert_key]}
         if target.contact_object:
             contact_fields = self._schema(target.contact_object).fields
             current[target.contact_object] = [name for name in needed if name in contact_fields]
+            current[target.contact_object].append(str(target.contact_upsert_key))
         read = identity_mirror.refresh(
             self.ctx.engine, self.ctx.target, current_fields=current, region=self.mapping.spec.match.region
         )

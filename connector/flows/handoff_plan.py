@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from connector.errors import ErrorCategory
 from connector.mapping import MappedRecord, Mapping, MappingFailure, fields_needing_current, map_record
+from connector.mapping.conflicts import same_value
 from connector.matching import (
     AccountCandidate,
     AccountKind,
@@ -114,6 +115,9 @@ class HandoffPlanner:
             state = states.get(row.record_key)
             last_written = state.payload if state else None
             mapped = self._map(row, destination, current, last_written)
+            if row.attempt > 1 and isinstance(mapped, MappedRecord) and mapped.withheld:
+                last_written = self._with_unacknowledged(mapped, destination, current, last_written)
+                mapped = self._map(row, destination, current, last_written)
             if isinstance(mapped, MappingFailure):
                 plan.failures.append((row, mapped.record_error()))
             elif destination.target_id and state and state.payload_hash == mapped.payload_hash:
@@ -175,6 +179,10 @@ class HandoffPlanner:
                 plan.deferred.append(row)  # the same person as an earlier record of this batch
                 continue
             taken |= mine
+            own = self._own_record(row, keys, found)
+            if own is not None:  # an earlier attempt created it, and its answer was lost: send it again
+                destinations[row.record_key] = Destination(own.object, None, "created", True, own.account_id)
+                continue
             candidates = {
                 rule: [_candidate(e) for e in found[rule].get(keys.key(rule) or "", [])] for rule in order
             }
@@ -191,6 +199,23 @@ class HandoffPlanner:
                 if destination is not None:
                     destinations[row.record_key] = destination
         return destinations
+
+    def _own_record(
+        self, row: OutboxRow, keys: IdentityKeys, found: dict[str, dict[str, list[IndexEntry]]]
+    ) -> IndexEntry | None:
+        """The live record that already carries this row's upsert key: revloop created it for this very
+        person (a crash or a dropped answer lost the acknowledgement). Re-planning it as the same create
+        re-sends the same upsert, so the link says ``created`` and the ledger knows every field written.
+        """
+        target = self.mapping.spec.target
+        key_fields = {target.object: target.upsert_key, target.contact_object: target.contact_upsert_key}
+        key = str(row.payload["fields"].get(self.mapping.spec.source.key) or row.record_key)
+        for rule, entries in found.items():
+            for entry in entries.get(keys.key(rule) or "", []):
+                field_name = key_fields.get(entry.object)
+                if field_name and not entry.is_converted and str(entry.fields.get(field_name) or "") == key:
+                    return entry
+        return None
 
     def _new_person(self, connection: Connection, row: OutboxRow, plan: BatchPlan) -> Destination | None:
         target = self.mapping.spec.target
@@ -244,6 +269,30 @@ class HandoffPlanner:
             entries.update(identity.get(connection, self.target_kind, obj, ids))
         return entries
 
+    def _with_unacknowledged(
+        self,
+        mapped: MappedRecord,
+        destination: Destination,
+        current: dict[str, IndexEntry],
+        last_written: dict[str, Any] | None,
+    ) -> dict[str, Any] | None:
+        """``last_written`` plus the withheld fields the target holds with exactly the value mapped now.
+
+        Only for a row sent before (its attempt may have been applied, unacknowledged): the target then
+        holds what revloop wrote, and a conflict rule must not take it for a salesperson's edit, or the
+        field would never sync again.
+        """
+        entry = current.get(destination.target_id or "")
+        if entry is None:
+            return last_written
+        ours = {
+            name: mapped.payload[name]
+            for name in mapped.withheld
+            if name in mapped.payload and name in entry.fields
+            and same_value(entry.fields[name], mapped.payload[name])
+        }  # fmt: skip
+        return {**(last_written or {}), **ours} if ours else last_written
+
     def _map(
         self,
         row: OutboxRow,
@@ -252,17 +301,7 @@ class HandoffPlanner:
         last_written: dict[str, Any] | None,
     ) -> MappedRecord | MappingFailure:
         snapshot = row.payload
-        context = {
-            **snapshot["metrics"],
-            "qualification": snapshot.get("qualification", ""),
-            "engagement": snapshot.get("engagement", ""),
-            "source_campaign": snapshot.get("campaign", ""),
-            "source_id": row.record_key,
-            "target_id": destination.target_id or "",
-            "target_object": destination.object,
-            "link_status": destination.link_status,
-            "account_id": destination.account_id or "",
-        }
+        context = record_context(row, destination, destination.target_id)
         creating = destination.target_id is None
         target_current = None
         if not creating:
@@ -278,6 +317,22 @@ class HandoffPlanner:
             last_written=last_written,
             creating=creating,
         )
+
+
+def record_context(row: OutboxRow, destination: Destination, target_id: str | None) -> dict[str, Any]:
+    """The context names (qualification, engagement, campaign, ids, ...) and metrics of one record."""
+    snapshot = row.payload
+    return {
+        **snapshot["metrics"],
+        "qualification": snapshot.get("qualification", ""),
+        "engagement": snapshot.get("engagement", ""),
+        "source_campaign": snapshot.get("campaign") or "",
+        "source_id": row.record_key,
+        "target_id": target_id or "",
+        "target_object": destination.object,
+        "link_status": destination.link_status,
+        "account_id": destination.account_id or "",
+    }
 
 
 def _candidate(entry: IndexEntry) -> Candidate:

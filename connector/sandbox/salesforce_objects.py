@@ -249,6 +249,7 @@ TASK = make_object(
         ),
         picklist("Priority", "Priority", ("High", "Normal", "Low"), nillable=False, default="Normal"),
         FieldDef("ActivityDate", "Due Date Only", "date"),
+        _external_id("Revloop_Task_Key__c", "Revloop Task Key"),
     ],
 )
 

@@ -26,12 +26,15 @@ def test_a_first_run_costs_the_batching_minimum(env) -> None:
     assert outcome.counts["created"] == CONTACTS
     assert outcome.counts["written_back"] == CONTACTS
     hubspot, salesforce = outcome.api_calls["hubspot"], outcome.api_calls["salesforce"]
-    assert salesforce["composite.sobjects"] == math.ceil(CONTACTS / 200)
+    batches = math.ceil(CONTACTS / 200)
+    assert salesforce["composite.sobjects"] == 2 * batches  # the Leads, then the follow-up Tasks
     assert hubspot["batch.update"] == math.ceil(CONTACTS / 100)
-    assert hubspot["objects.search"] == math.ceil(CONTACTS / 200)
-    assert salesforce["query"] == 3  # the identity mirror: Accounts, Leads, Contacts, once per run
+    assert hubspot["objects.search"] == batches
+    # The identity mirror (Accounts, Leads, Contacts, once per run), then the Leads' owners per Task batch.
+    assert salesforce["query"] == 3 + batches
     assert salesforce["describe"] == 2  # Lead and Contact, once per run
-    assert env.sf.calls["collections_upsert"] == math.ceil(CONTACTS / 200)
+    assert env.sf.calls["collections_upsert"] == 2 * batches
+    assert len(env.sf.creates_by_key("Task", "Revloop_Task_Key__c")) == CONTACTS
     assert env.hs.calls["batch_update"] == math.ceil(CONTACTS / 100)
     assert env.hs.calls["search_objects"] == math.ceil(CONTACTS / 200)
     assert env.creates() == dict.fromkeys(contacts, 1)

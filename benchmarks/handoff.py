@@ -1,0 +1,204 @@
+"""Benchmark: the MQL handoff against the sandbox, side by side with the naive per-record script.
+
+    python benchmarks/handoff.py --contacts 10000 --latency-ms 20 [--json] [--no-baseline]
+
+What it does, with every fake in its own `revloop sandbox` process (so revloop's memory is measured
+alone) and `latency-ms` added to every API call:
+1. seeds N qualifying HubSpot contacts (modified days ago) into an empty sandbox;
+2. first run: `revloop run handoff` as a subprocess (wall time, peak RSS via wait4, API calls by
+   endpoint from the fakes' own counters);
+3. a marketer changes 1% of the contacts (one HubSpot batch update per 100, not counted), then an
+   incremental run (it also reads back the first run's writebacks: HubSpot bumps lastmodifieddate on
+   every update); then a run with no changes at all; then another 1% change and a steady-state
+   incremental run;
+4. the baseline in a second, fresh sandbox: what a RevOps engineer would write by hand — page through
+   the contacts, and per qualifying contact one simple-salesforce upsert and one HubSpot update.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sandbox_process import SandboxProcess  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCORE_PROPERTY = "hubspotscore"
+
+
+def contacts(count: int) -> list[dict]:
+    """Qualifying contacts (score 80-100), Japanese and English, last modified two days ago."""
+    seeded = []
+    for index in range(count):
+        japanese = index % 2 == 0
+        seeded.append(
+            {
+                "properties": {
+                    "firstname": "太郎" if japanese else "Emma",
+                    "lastname": f"山田{index}" if japanese else f"Smith{index}",
+                    "email": f"person{index}@bench{index % 97}.example.jp",
+                    "company": f"株式会社ベンチ{index % 500}" if japanese else f"Bench {index % 500} Inc.",
+                    "phone": f"03-{5000 + index % 4000:04d}-{index % 10000:04d}",
+                    SCORE_PROPERTY: str(80 + index % 21),
+                    "hs_analytics_source_data_1": "benchmark-campaign",
+                },
+                "updatedAt": "2026-11-20T09:00:00.000Z",
+            }
+        )
+    return seeded
+
+
+def run_revloop(config: Path) -> dict:
+    """`revloop run handoff` in a child process: wall seconds, peak RSS (MB), exit code."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "connector",
+            "--config",
+            str(config),
+            "--log-level",
+            "WARNING",
+            "run",
+            "handoff",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"revloop run failed with exit code {code}:\n{stderr}")
+    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "exit_code": code}
+
+
+def change_one_percent(sandbox: SandboxProcess, total: int, title: str) -> int:
+    """A marketer edits 1% of the contacts (their job title) through the HubSpot API."""
+    ids = sandbox.hubspot_ids()[: max(1, total // 100)]
+    session = sandbox.session()
+    for start in range(0, len(ids), 100):
+        inputs = [{"id": i, "properties": {"jobtitle": title}} for i in ids[start : start + 100]]
+        response = session.post(
+            f"{sandbox.urls['hubspot']}/crm/v3/objects/contacts/batch/update",
+            json={"inputs": inputs},
+            headers={"Authorization": f"Bearer {sandbox.hubspot_token}"},
+            timeout=60,
+        )
+        response.raise_for_status()
+    return len(ids)
+
+
+def min_api_calls(qualifying: int, read: int) -> int:
+    """The batching minimum: reads at the maximum page size plus full write batches.
+
+    HubSpot search reads (200 a page), Salesforce composite upserts (200 a call), HubSpot writeback
+    batch updates (100 a call), one OAuth token, one identity read per Salesforce object (Account,
+    Lead, Contact: the org starts empty, so each fits in one 2,000-record page), and for the shipped
+    mapping's follow-up Tasks one owner query and one Task upsert per 200 people (the owner is only
+    known once Salesforce's assignment rule has run).
+    """
+    reads, writes = math.ceil(read / 200), math.ceil(qualifying / 200)
+    return reads + writes + math.ceil(qualifying / 100) + 1 + 3 + 2 * writes
+
+
+def benchmark_revloop(count: int, latency_ms: float, workdir: Path) -> dict:
+    with SandboxProcess(workdir / "revloop") as sandbox:
+        sandbox.seed("hubspot", {"contacts": contacts(count)})
+        sandbox.set_latency(latency_ms)
+        sandbox.reset_calls()
+        first = run_revloop(sandbox.config)
+        first_calls = sandbox.calls()
+        changed = change_one_percent(sandbox, count, "Head of RevOps")
+        sandbox.reset_calls()
+        incremental = run_revloop(sandbox.config)
+        incremental_calls = sandbox.calls()
+        sandbox.reset_calls()
+        run_revloop(sandbox.config)
+        noop_calls = sandbox.calls()
+        change_one_percent(sandbox, count, "VP Marketing")
+        sandbox.reset_calls()
+        steady = run_revloop(sandbox.config)
+        steady_calls = sandbox.calls()
+        leads = sandbox.salesforce_lead_count()
+    total_first = sum(sum(per.values()) for per in first_calls.values())
+    return {
+        "contacts": count,
+        "latency_ms": latency_ms,
+        "wall_s": round(first["wall_s"], 2),
+        "api_calls": total_first,
+        "api_calls_by_endpoint": first_calls,
+        "min_api_calls": min_api_calls(count, count),
+        "records_per_s": round(count / first["wall_s"], 1),
+        "peak_rss_mb": round(first["peak_rss_mb"], 1),
+        "leads_created": leads,
+        "changed_contacts": changed,
+        "incremental_wall_s": round(incremental["wall_s"], 2),
+        "incremental_api_calls": sum(sum(per.values()) for per in incremental_calls.values()),
+        "incremental_api_calls_by_endpoint": incremental_calls,
+        "noop_api_calls_by_system": {system: sum(per.values()) for system, per in noop_calls.items()},
+        "steady_incremental_wall_s": round(steady["wall_s"], 2),
+        "steady_incremental_api_calls": sum(sum(per.values()) for per in steady_calls.values()),
+        "steady_incremental_api_calls_by_endpoint": steady_calls,
+    }
+
+
+def benchmark_baseline(count: int, latency_ms: float, workdir: Path) -> dict:
+    from baseline import naive_handoff
+
+    with SandboxProcess(workdir / "baseline") as sandbox:
+        sandbox.seed("hubspot", {"contacts": contacts(count)})
+        sandbox.set_latency(latency_ms)
+        sandbox.reset_calls()
+        started = time.monotonic()
+        naive_handoff(sandbox, score_property=SCORE_PROPERTY, threshold=80)
+        wall = time.monotonic() - started
+        calls = sandbox.calls()
+    return {
+        "baseline_wall_s": round(wall, 2),
+        "baseline_api_calls": sum(sum(per.values()) for per in calls.values()),
+        "baseline_api_calls_by_system": {system: sum(per.values()) for system, per in calls.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the slow per-record baseline")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="revloop-bench-") as tmp:
+        result = benchmark_revloop(args.contacts, args.latency_ms, Path(tmp))
+        if not args.no_baseline:
+            result.update(benchmark_baseline(args.contacts, args.latency_ms, Path(tmp)))
+            result["calls_ratio_vs_baseline"] = round(result["baseline_api_calls"] / result["api_calls"], 1)
+            result["wall_ratio_vs_baseline"] = round(result["baseline_wall_s"] / result["wall_s"], 1)
+    result["calls_vs_minimum"] = round(result["api_calls"] / result["min_api_calls"], 3)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key:36} {value}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except requests.RequestException as exc:
+        raise SystemExit(f"benchmark failed talking to the sandbox: {exc}") from None
