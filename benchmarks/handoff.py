@@ -30,7 +30,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sandbox_process import SandboxProcess  # noqa: E402
+from sandbox_process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORE_PROPERTY = "hubspotscore"
