@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.mapping import build_mapping, check_against_schema, load_mapping
+from connector.mapping import build_mapping, check_against_schema, load_mapping, parse_mapping
 from connector.records import FieldSchema, ObjectSchema
 
 SOURCE = "mappings/handoff/check.toml"
@@ -197,3 +197,22 @@ def test_writeback_fields_must_exist_in_the_source_and_fit_it():
 def test_schemas_not_given_are_not_checked():
     mapping = mapping_with({"Nickname__c": {"from": "nick"}})
     assert check_against_schema(mapping, None, None, None) == []
+
+
+def test_task_fields_are_checked_against_the_task_schema():
+    mapping = parse_mapping(
+        HUBSPOT.read_text(encoding="utf-8").replace('value = "High"', 'value = "Urgent"'),
+        source="hubspot__salesforce.toml",
+    )
+    task = schema(
+        "salesforce",
+        "Task",
+        FieldSchema("Subject", "combobox", length=255),
+        FieldSchema("Description", "textarea", length=32000),
+        FieldSchema("Priority", "picklist", picklist=("High", "Normal", "Low"), restricted_picklist=True),
+        FieldSchema("Status", "picklist", picklist=("Not Started", "Completed"), restricted_picklist=True),
+        FieldSchema("Revloop_Task_Key__c", "string", external_id=True),
+    )
+    problems = check_against_schema(mapping, None, None, None, task_schema=task)
+    assert len(problems) == 1 and "task.fields.Priority" in problems[0] and "Urgent" in problems[0]
+    assert check_against_schema(load_mapping(HUBSPOT), None, None, None, task_schema=task) == []

@@ -42,8 +42,13 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
         source = build_system(flow.source, config.system(flow.source))
         target = build_system(flow.target, config.system(flow.target))
         source_schema = source.describe(mapping.spec.source.object)
+        task = mapping.spec.task
         found = check_against_schema(
-            mapping, target.describe(mapping.spec.target.object), source_schema, source_schema
+            mapping,
+            target.describe(mapping.spec.target.object),
+            source_schema,
+            source_schema,
+            task_schema=target.describe(task.object) if task else None,
         )
         summary = "ok" if not found else f"{len(found)} problem(s)"
         console.print(f"{name}: {flow.mapping}: {summary}", soft_wrap=True)

@@ -23,11 +23,17 @@ def check_against_schema(
     target_schema: ObjectSchema | None,
     source_schema: ObjectSchema | None,
     writeback_schema: ObjectSchema | None,
+    *,
+    task_schema: ObjectSchema | None = None,
 ) -> list[str]:
     """Every way ``mapping`` does not fit the schemas; a schema given as None is not checked."""
     problems: list[str] = []
     if target_schema is not None:
         problems += _target_problems(mapping, target_schema, source_schema)
+    if task_schema is not None and mapping.spec.task is not None:
+        problems += _key_field_problems("task.upsert_key", mapping.spec.task.upsert_key, task_schema)
+        for compiled in mapping.task_fields:
+            problems += _field_problems(compiled, task_schema, source_schema)
     if source_schema is not None:
         problems += _source_problems(mapping, source_schema)
     if writeback_schema is not None and mapping.spec.writeback is not None:
