@@ -145,12 +145,22 @@ def flow_sandbox(tmp_path_factory) -> Iterator[Sandbox]:
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """CLI commands and canary tests call setup_logging, which replaces the root handlers."""
+    """CLI commands and canary tests call setup_logging, which replaces the root handlers and sets
+    logger levels (urllib3's): put everything back so later tests see pytest's logging untouched."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers = list(root.handlers)
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    root_level = root.level
     yield
     root.handlers[:] = handlers
-    root.setLevel(level)
+    root.setLevel(root_level)
+    for name, logger in logging.root.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))
 
 
 @pytest.fixture
