@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from connector.errors import ErrorCategory, SchemaDriftError
@@ -31,6 +32,7 @@ from connector.flows.writeback import Writeback, WrittenRecord
 from connector.mapping import fields_needing_current, load_mapping
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
 from connector.state import identity, links, outbox, sync_errors
+from connector.state.db import utcnow
 from connector.state.links import RecordRef
 from connector.state.outbox import OutboxRow
 from connector.state.sync_errors import ErrorReport
@@ -208,8 +210,12 @@ class Handoff:
             payload=dict(payload) if payload is not None else row.payload.get("fields"),
         )
         retry_at = sync_errors.record(connection, report, run_id=self.ctx.run_id)
-        if error.category in (ErrorCategory.TRANSIENT, ErrorCategory.SCHEMA_DRIFT):
-            retry_at = None  # not the record's fault: try again as soon as the flow runs
+        if error.category is ErrorCategory.SCHEMA_DRIFT:
+            retry_at = None  # not the record's fault: try again as soon as the flow is resumed
+        elif error.category is ErrorCategory.TRANSIENT:
+            # Not the record's fault either (a locked row), but due now would be claimed again by this
+            # very run, in a loop: try it again soon, in a later run.
+            retry_at = utcnow() + timedelta(seconds=RETRY_SOON_S)
         outbox.release(connection, [row], self.ctx.owner, retry_at=retry_at)
         self.ctx.counts["failed"] += 1
         return error if error.category is ErrorCategory.SCHEMA_DRIFT else None

@@ -252,6 +252,16 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, FakeService):
             )
             return self.org.get(obj, record)  # type: ignore[return-value]
 
+    def lock_record(self, record_id: str, *, failures: int | None = None) -> None:
+        """Hold a record's row lock: its next ``failures`` writes (None: all, until unlocked) fail with
+        UNABLE_TO_LOCK_ROW, as when a user's save or a trigger holds it on a real org."""
+        with self.lock:
+            self.writer.locks[normalize_id(record_id) or record_id] = failures
+
+    def unlock_record(self, record_id: str) -> None:
+        with self.lock:
+            self.writer.locks.pop(normalize_id(record_id) or record_id, None)
+
     def creates_by_key(self, obj: str, field: str) -> dict[str, int]:
         """How many records were ever created per external-id value (duplicates show as counts above 1)."""
         with self.lock:

@@ -60,6 +60,8 @@ class Writer:
         self.api_user_id = api_user_id
         self.assignment_rule_id = assignment_rule_id
         self._round_robin = 0
+        self.locks: dict[str, int | None] = {}
+        """Record id → how many more writes fail with UNABLE_TO_LOCK_ROW (None: until unlocked)."""
 
     def lookup(self, obj: str, record_id: str) -> Row | None:
         return self.org.get(obj, record_id) if obj in OBJECTS else None
@@ -81,6 +83,7 @@ class Writer:
 
     def update(self, obj: ObjectDef, record_id: Any, values: Mapping[str, Any], options: WriteOptions) -> str:
         existing = self._existing(obj, record_id)
+        self._check_lock(existing["Id"])
         check_record(obj, values, existing, self.lookup)
         row = {**existing, **normalized(obj, values)}
         self._apply_rules(obj, row, existing)
@@ -158,6 +161,18 @@ class Writer:
         return {"leadId": lead["Id"], "contactId": contact_id, "accountId": converted["ConvertedAccountId"]}
 
     # ---- internals ---------------------------------------------------------------------------------
+    def _check_lock(self, record_id: str) -> None:
+        """Another transaction holds the row (a sandbox lock): the write fails, the next may not."""
+        if record_id not in self.locks:
+            return
+        remaining = self.locks[record_id]
+        if remaining is not None:
+            if remaining <= 1:
+                del self.locks[record_id]
+            else:
+                self.locks[record_id] = remaining - 1
+        raise SaveError("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", ())
+
     def _existing(self, obj: ObjectDef, record_id: Any) -> Row:
         normalized = normalize_id(record_id)
         if normalized is None or normalized[:3] != obj.key_prefix:

@@ -317,3 +317,30 @@ def test_a_rule_that_cannot_be_decided_is_an_error_until_the_record_decides_it(e
     assert second.status == "ok", second
     assert len(env.sf_by_ma_id("Lead", contact)) == 1
     assert env.errors()[0]["status"] == "resolved"
+
+
+def test_a_locked_row_is_tried_once_per_run_and_again_soon(env) -> None:
+    """UNABLE_TO_LOCK_ROW is transient for one record: no hot loop within the run, a retry soon after."""
+    contact = env.contact(email="locked@example.com", lastname="Locked", company="L", **HOT)
+    env.run()
+    (lead,) = env.sf_by_ma_id("Lead", contact)
+    env.sf.lock_record(lead["Id"], failures=20)
+    env.hs.touch("contacts", contact, {"jobtitle": "Buyer"})
+    env.reset_calls()
+
+    outcome = env.run()
+
+    assert outcome.status == "record_errors", outcome
+    assert env.sf.calls["collections_update"] == 1
+    (error,) = env.errors()
+    assert (error["category"], error["code"]) == ("transient", "UNABLE_TO_LOCK_ROW")
+    (waiting,) = env.waiting()
+    assert now() < waiting["next_attempt_at"] <= now() + timedelta(minutes=2)
+
+    env.sf.unlock_record(lead["Id"])
+    make_due(env, contact)
+    later = env.run()
+
+    assert later.counts["updated"] == 1
+    assert env.sf_row("Lead", lead["Id"])["Title"] == "Buyer"
+    assert env.errors()[0]["status"] == "resolved"
