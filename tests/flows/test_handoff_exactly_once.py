@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from connector.state.db import flow_lock
+
 
 def test_a_second_run_with_no_changes_reads_once_and_writes_nothing(env) -> None:
     contacts = env.contacts(
@@ -76,3 +78,16 @@ def test_a_contact_that_qualifies_later_is_created_then(env) -> None:
 
     assert outcome.counts["created"] == 1
     assert env.creates() == {contact: 1}
+
+
+def test_a_run_while_another_process_runs_the_flow_does_nothing(env) -> None:
+    env.contact(email="locked@example.com", lastname="Locked", company="L", hubspotscore=90)
+    env.reset_calls()
+
+    with flow_lock(env.engine, "handoff"):  # another revloop process is running this flow
+        outcome = env.run()
+
+    assert (outcome.status, outcome.exit_code) == ("locked", 0)
+    assert env.runs() == []
+    assert env.hs.total_calls == env.sf.total_calls == 0
+    assert env.run().counts["created"] == 1

@@ -210,3 +210,19 @@ def test_a_lead_converted_before_revloop_saw_the_person_links_its_contact(env) -
     assert env.contact_properties(contact)["revloop_salesforce_id"] == converted["contactId"]
     assert env.sf_row("Contact", converted["contactId"])["Description"].startswith("Qualified:")
     assert len(env.sf_rows("Lead")) == 1 and env.creates() == {}
+
+
+def test_a_company_that_is_two_customer_accounts_is_an_ambiguous_match(env) -> None:
+    env.sf_seed(
+        "Account",
+        {"Name": "東京データ株式会社", "Type": "Customer"},
+        {"Name": "(株)東京データ", "Type": "Customer - Direct"},
+    )
+    contact = env.contact(email="who@tokyo-data.example.jp", lastname="誰", company="東京データ", **HOT)
+
+    outcome = env.run()
+
+    assert outcome.status == "record_errors", outcome
+    (error,) = env.errors()
+    assert (error["category"], error["record_key"]) == ("ambiguous_match", contact)
+    assert env.sf_rows("Lead") == [] and env.sf_rows("Contact") == []
