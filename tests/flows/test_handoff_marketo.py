@@ -84,3 +84,34 @@ def test_a_run_with_no_marketo_changes_reads_the_activity_log_once(env) -> None:
     assert reads == {"activities": 1}
     assert outcome.api_calls["salesforce"] == {}
     assert env.creates()[str(lead_id)] == 1
+
+
+def test_two_marketo_leads_of_one_person_become_one_salesforce_lead(env) -> None:
+    """Marketo allows duplicate leads: the second one links to the Lead the first one created."""
+    first = env.lead(email="dup@example.jp", lastName="Dup", company="D", leadScore=90)
+    second = env.lead(email="DUP@example.jp", lastName="Dup", company="D", leadScore=95)
+
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok", outcome
+    (lead,) = env.sf_rows("Lead")
+    assert env.creates() == {str(first): 1}
+    assert env.marketo_lead(second)["revloopSalesforceId"] == lead["Id"]
+    assert env.marketo_lead(second)["revloopSyncStatus"] == "linked"
+
+
+def test_a_marketo_daily_quota_stop_keeps_the_writebacks_pending(env) -> None:
+    lead_id = env.lead(email="mq@example.jp", lastName="Quota", company="Q", leadScore=90)
+    env.mk.set_knobs(daily_quota=4)  # token, paging token, activities, leads: the writeback gets 607
+
+    outcome = env.run(FLOW)
+
+    assert (outcome.status, outcome.exit_code) == ("stopped", 3), outcome
+    (lead,) = env.sf_by_ma_id("Lead", str(lead_id))
+    assert [row["record_key"] for row in env.waiting("writeback")] == [str(lead_id)]
+    assert not env.marketo_lead(lead_id).get("revloopSalesforceId")
+
+    env.mk.set_knobs(daily_quota=None)
+    assert env.run(FLOW).status == "ok"
+    assert env.marketo_lead(lead_id)["revloopSalesforceId"] == lead["Id"]
+    assert env.creates() == {str(lead_id): 1}
