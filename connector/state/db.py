@@ -59,9 +59,15 @@ def _alembic_config(connection: Connection) -> AlembicConfig:
 
 
 def upgrade(engine: Engine) -> str:
-    """Apply every pending migration; returns the revision the store is at."""
+    """Apply every pending migration; returns the revision the store is at.
+
+    Processes that start together (replicas on PostgreSQL, a manual run beside the daemon) take turns:
+    without that, each sees an empty store and all but one fail creating the same tables.
+    """
     try:
-        with engine.begin() as connection:
+        with _sqlite_migration_lock(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # held until this transaction ends
+                connection.execute(select(func.pg_advisory_xact_lock(_advisory_key("revloop/migrations"))))
             command.upgrade(_alembic_config(connection), "head")
     except OperationalError as exc:
         raise StateError(
@@ -129,7 +135,7 @@ def flow_lock(engine: Engine, flow: str) -> Iterator[None]:
     ``flock`` on a file next to the database (SQLite means one daemon, but a manual run may overlap).
     """
     if engine.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"revloop:{flow}".encode()).digest()[:8], "big", signed=True)
+        key = _advisory_key(f"revloop:{flow}")
         with engine.connect() as connection:
             if not connection.execute(select(func.pg_try_advisory_lock(key))).scalar():
                 raise FlowLockedError(f"flow {flow} is already running in another revloop process")
@@ -145,6 +151,26 @@ def flow_lock(engine: Engine, flow: str) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise FlowLockedError(f"flow {flow} is already running in another revloop process") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _advisory_key(name: str) -> int:
+    """A PostgreSQL advisory-lock key; flows use ``revloop:<flow>``, so other names use another prefix."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """A blocking ``flock`` beside a SQLite file (its DDL is not transactional); a no-op elsewhere."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
