@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.flows.stage import OutboxStage
-from connector.mapping import MappingFailure, map_writeback
+from connector.mapping import MappingFailure, fields_needing_current, map_writeback
+from connector.mapping.conflicts import same_value
 from connector.records import Outgoing, WriteResult
 from connector.state import links, outbox
 from connector.state.outbox import OutboxRow
@@ -38,6 +39,7 @@ class Writeback(OutboxStage):
         super().__init__(ctx, mapping)
         self.direction = f"{ctx.flow}:{STAGE}"
         self.enabled = mapping.spec.writeback is not None
+        self.guarded = fields_needing_current(mapping, writeback=True) if self.enabled else ()
 
     @property
     def batch_size(self) -> int:
@@ -69,6 +71,7 @@ class Writeback(OutboxStage):
                 "written": mapped.written_state(state.payload if state else None),
                 "hash": mapped.payload_hash,
                 "link_id": record.link_id,
+                "read": {name: record.source_current.get(name) for name in self.guarded},
             }
             rows.append((record.source_id, payload, mapped.payload_hash))
         return outbox.enqueue(connection, self.ctx.flow, STAGE, rows)
@@ -78,16 +81,53 @@ class Writeback(OutboxStage):
             super().drain(full_only=full_only)
 
     def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:
-        sendable = [row for row in rows if row.payload["fields"]]
+        fields = self._fields_to_send(rows)
+        sendable = [row for row in rows if fields[row.record_key]]
         if not sendable:
             return {}
         spec = self.mapping.spec
         results = self.ctx.source.upsert(
             spec.source.object,
             spec.writeback.key,
-            [Outgoing(row.record_key, row.payload["fields"]) for row in sendable],
+            [Outgoing(row.record_key, fields[row.record_key]) for row in sendable],
         )
         return dict(zip((row.record_key for row in sendable), results, strict=True))
+
+    def _fields_to_send(self, rows: Sequence[OutboxRow]) -> dict[str, dict[str, Any]]:
+        """Each row's fields, less the guarded ones the MA changed since a re-sent row was queued.
+
+        A row sent before (attempt > 1: a crash or a failed send) may go out long after it was queued.
+        A field the mapping only writes while the MA holds what it held (``ma_wins``, e.g.
+        lifecyclestage) may have been moved on by a marketer since: re-reading those records (one call
+        a batch, only for re-sends) keeps the re-send from moving it back.
+        """
+        fields = {row.record_key: dict(row.payload["fields"]) for row in rows}
+        resent = [
+            row
+            for row in rows
+            if row.attempt > 1 and set(row.payload.get("read", {})) & set(fields[row.record_key])
+        ]
+        now = self._read_now(resent)
+        for row in resent:
+            current, sending = now.get(row.record_key, {}), fields[row.record_key]
+            for name, then in row.payload["read"].items():
+                if name not in sending or same_value(current.get(name), sending[name]):
+                    continue
+                if not same_value(current.get(name), then):
+                    del sending[name]  # moved on in the MA since revloop read it: the MA wins
+        return fields
+
+    def _read_now(self, rows: Sequence[OutboxRow]) -> dict[str, Mapping[str, Any]]:
+        """The MA's current values of the guarded fields of ``rows``, by writeback key."""
+        if not rows:
+            return {}
+        spec = self.mapping.spec
+        key = spec.writeback.key
+        names = sorted({name for row in rows for name in row.payload["read"]})
+        found = self.ctx.source.read_by_keys(
+            spec.source.object, key, [row.record_key for row in rows], [*names, key]
+        )
+        return {str(record.fields.get(key) or record.id): record.fields for record in found}
 
     def succeeded(self, connection, rows: Sequence[OutboxRow]) -> None:
         states = [
