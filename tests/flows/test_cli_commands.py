@@ -226,6 +226,7 @@ def test_demo_exits_0_and_leaves_a_store_the_report_commands_read(tmp_path) -> N
 
     assert demo.returncode == 0, demo.stderr
     assert "what moved where" in demo.stdout
+    assert "record_errors" in demo.stdout  # the demo data's invalid records fail, and that is still 0
     config = str(directory / "config.toml")
     errors = revloop_process("--config", config, "errors", "list", "--json")
     assert errors.returncode == 0, errors.stderr
