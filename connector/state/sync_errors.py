@@ -48,7 +48,9 @@ def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -
     now = utcnow()
     key = _key(report.flow, report.stage, report.record_key)
     existing = connection.execute(select(sync_errors.c.attempts, sync_errors.c.status).where(*key)).first()
-    attempts = existing.attempts + 1 if existing else 1
+    # A record that failed again after it had synced starts a new episode: a fresh back-off.
+    again = existing is not None and existing.status != "resolved"
+    attempts = existing.attempts + 1 if again else 1
     next_attempt = now + backoff(attempts)
     values = {
         "system": report.system,
@@ -76,7 +78,8 @@ def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -
         )
     else:
         status = "ignored" if existing.status == "ignored" else "open"
-        connection.execute(update(sync_errors).where(*key).values(status=status, **values))
+        restart = {} if again else {"first_seen": now}
+        connection.execute(update(sync_errors).where(*key).values(status=status, **restart, **values))
     return next_attempt
 
 

@@ -344,3 +344,23 @@ def test_a_locked_row_is_tried_once_per_run_and_again_soon(env) -> None:
     assert later.counts["updated"] == 1
     assert env.sf_row("Lead", lead["Id"])["Title"] == "Buyer"
     assert env.errors()[0]["status"] == "resolved"
+
+
+def test_a_record_that_fails_again_after_healing_starts_a_new_back_off(env) -> None:
+    contact = env.contact(email="again,bad@example.com", lastname="Again", company="A", **HOT)
+    env.run()
+    make_due(env, contact)
+    env.run()
+    assert env.errors()[0]["attempts"] == 2
+    env.hs.touch("contacts", contact, {"email": "again@example.com"})
+    env.run()
+    assert env.errors()[0]["status"] == "resolved"
+
+    env.hs.touch("contacts", contact, {"email": "again,worse@example.com"})
+    before = now()
+    env.run()
+
+    (error,) = env.errors()
+    assert (error["status"], error["attempts"]) == ("open", 1)
+    assert error["first_seen"] >= before
+    assert error["next_attempt_at"] <= now() + timedelta(minutes=5)
