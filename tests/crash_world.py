@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from checker import Ledger, Observed, Report, Source, check, cursor_ahead
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from connector.config import load_config
 from connector.flows.crashpoints import ENV as CRASH_ENV
@@ -28,6 +28,7 @@ from connector.flows.runner import run_flow
 from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.server import Sandbox
 from connector.state import open_store
+from connector.state.tables import runs
 
 MA_ID = "Revloop_MA_Id__c"
 TASK_KEY = "Revloop_Task_Key__c"
@@ -247,6 +248,10 @@ class CrashWorld:
             if self.ledger().settled:
                 return attempt
         raise AssertionError(f"work still waiting after {limit} clean runs: {self.ledger().waiting[:20]}")
+
+    def run_statuses(self) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(runs.c.status).order_by(runs.c.id)).scalars())
 
     # ---- the checker's views ----------------------------------------------------------------------
     def ledger(self) -> Ledger:

@@ -73,6 +73,8 @@ def test_a_kill_at_a_crash_point_is_healed_by_one_clean_run(crash_sandbox, tmp_p
         assert world.write_calls() == {"salesforce": 0, "hubspot": 0}
     assert world.run_until_settled() == 1
     assert_healed(world)
+    assert world.run_statuses()[0] == "crashed"  # not 'running' forever
+    assert "running" not in world.run_statuses()
     calls = world.write_calls()
     assert calls["salesforce"] <= baseline["salesforce"] + BATCH_CALLS
     assert calls["hubspot"] <= baseline["hubspot"] + 1

@@ -134,6 +134,7 @@ def _locked_run(
     run_id = runs.start_run(engine, flow, window or f"manual:{uuid.uuid4().hex}", owner)
     if run_id is None:
         return RunOutcome(flow, "skipped", {}, {}, f"window {window} of flow {flow} already ran")
+    runs.close_abandoned(engine, flow, run_id)
     context = RunContext(
         config=config,
         flow=flow,

@@ -41,7 +41,7 @@ def runs_table(rows: Sequence[Mapping[str, Any]]) -> Table:
         seconds = (
             f"{(row['finished_at'] - row['started_at']).total_seconds():.1f}"
             if row["finished_at"]
-            else "running"
+            else ("running" if row["status"] == "running" else "-")  # a crashed run never finished
         )
         table.add_row(
             str(row["id"]),

@@ -28,6 +28,21 @@ def start_run(engine: Engine, flow: str, window: str, owner: str) -> int | None:
         return inserted.id if inserted is not None else None
 
 
+def close_abandoned(engine: Engine, flow: str, current_run: int) -> int:
+    """Mark ``flow``'s other runs still 'running' as crashed; returns how many.
+
+    Call only while holding the flow lock: no other process runs the flow then, so a 'running' row is
+    one whose process died (SIGKILL, power cut) before it could record how its run ended.
+    """
+    message = f"the process ended before this run finished; run {current_run} resumed its work"
+    with engine.begin() as connection:
+        return connection.execute(
+            update(runs)
+            .where(runs.c.flow == flow, runs.c.status == "running", runs.c.id != current_run)
+            .values(status="crashed", message=message)
+        ).rowcount
+
+
 def finish_run(
     engine: Engine,
     run_id: int,
