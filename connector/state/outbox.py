@@ -172,11 +172,16 @@ def park(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> 
 
 
 def make_due(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
-    """Make waiting rows due now (an admin asked for a retry)."""
+    """Make waiting rows due now, parked ones too (an admin asked for a retry); in-flight rows stay."""
     return connection.execute(
         update(outbox)
-        .where(outbox.c.flow == flow, outbox.c.stage == stage, outbox.c.record_key.in_(list(keys)))
-        .values(next_attempt_at=utcnow())
+        .where(
+            outbox.c.flow == flow,
+            outbox.c.stage == stage,
+            outbox.c.record_key.in_(list(keys)),
+            outbox.c.state != "in_flight",
+        )
+        .values(state="pending", next_attempt_at=utcnow())
     ).rowcount
 
 

@@ -234,3 +234,22 @@ def test_demo_exits_0_and_leaves_a_store_the_report_commands_read(tmp_path) -> N
     assert {"record_reject", "mapping", "ambiguous_match"} <= categories
     runs = revloop_process("--config", config, "runs")
     assert runs.returncode == 0 and "marketo_handoff" in runs.stdout
+
+
+def test_retrying_an_ignored_error_tries_the_record_again(sqlite_env) -> None:
+    env = sqlite_env
+    contact = env.contact(email="undo,ignore@example.com", lastname="Undo", company="U", **HOT)
+    env.run()
+    error_id = str(env.errors()[0]["id"])
+    assert env.cli("errors", "ignore", error_id).code == 0
+    env.run()
+    assert env.errors()[0]["attempts"] == 1  # ignored: not tried
+
+    assert env.cli("errors", "retry", error_id).code == 0
+    env.reset_calls()
+    outcome = env.run()
+
+    assert outcome.counts["failed"] == 1
+    assert env.sf.calls["collections_upsert"] == 1
+    assert (env.errors()[0]["status"], env.errors()[0]["attempts"]) == ("open", 2)
+    assert [row["record_key"] for row in env.waiting()] == [contact]
