@@ -74,7 +74,17 @@ def test_company_and_name_link_when_the_email_differs(env) -> None:
     assert_linked(env, contact, lead_id, leads_before=1)
 
 
-def test_the_phone_number_links_when_nothing_else_matches(env) -> None:
+def test_the_phone_number_links_when_nothing_else_matches(env, tmp_path) -> None:
+    shipped = env.config.flow("handoff").mapping
+    with_phone = tmp_path / "with_phone.toml"
+    with_phone.write_text(
+        shipped.read_text(encoding="utf-8").replace(
+            'order = ["email", "company_name"]', 'order = ["email", "company_name", "phone"]'
+        ),
+        encoding="utf-8",
+    )
+    text = env.config_path.read_text(encoding="utf-8")
+    env.config_path.write_text(text.replace(str(shipped), str(with_phone)), encoding="utf-8")
     lead_id = existing_lead(env, LastName="Ito", Company="Somewhere", Phone="+81 3-5555-0002")
     contact = env.contact(
         email="naoki@elsewhere.example.jp", lastname="伊藤", company="Elsewhere", phone="03-5555-0002", **HOT
@@ -226,3 +236,15 @@ def test_a_company_that_is_two_customer_accounts_is_an_ambiguous_match(env) -> N
     (error,) = env.errors()
     assert (error["category"], error["record_key"]) == ("ambiguous_match", contact)
     assert env.sf_rows("Lead") == [] and env.sf_rows("Contact") == []
+
+
+def test_a_shared_switchboard_number_does_not_link_different_people_by_default(env) -> None:
+    lead_id = existing_lead(env, LastName="Ito", Company="Somewhere", Phone="+81 3-5555-0002")
+    contact = env.contact(
+        email="sato@elsewhere.example.jp", lastname="佐藤", company="Elsewhere", phone="03-5555-0002", **HOT
+    )
+
+    outcome = env.run()
+
+    assert outcome.counts["created"] == 1, outcome
+    assert [row["Id"] for row in env.sf_by_ma_id("Lead", contact)] != [lead_id]
