@@ -3,19 +3,23 @@
     migrate URL GO                 open (and migrate) the store once the file GO exists
     run CONFIG FLOW WINDOW GO      run one cycle of FLOW for WINDOW ("-" is a manual run) once GO exists
 
-Everything slow (imports, config, engine) happens before waiting on GO, so processes released together
-really overlap. It prints one JSON line: the outcome, or the error that escaped.
+Everything slow (imports, config, engine) happens before the process says it is ready (an empty file
+``GO.ready.<pid>``) and waits on GO, so processes released together really overlap. It prints one JSON
+line: the outcome, or the error that escaped.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 
 def wait_for(go: Path) -> None:
+    """Say this process is ready (a file beside GO), then wait for GO."""
+    go.with_name(f"{go.name}.ready.{os.getpid()}").touch()
     while not go.exists():
         time.sleep(0.005)
 

@@ -75,7 +75,11 @@ def release_together(commands: list[list[str]], go: Path, *, timeout: float = 12
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for command in commands
     ]
-    time.sleep(2.0)  # imports, config and engine: done before the release, so the runs overlap
+
+    def all_ready() -> bool:  # imports, config and engine done: released together, the runs overlap
+        return len(list(go.parent.glob(f"{go.name}.ready.*"))) == len(commands)
+
+    wait_for(all_ready, 60, "the workers to get ready")
     go.touch()
     answers = []
     for process in processes:
