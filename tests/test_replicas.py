@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pytest
 from crash_world import CrashWorld
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from connector.config import load_config
 from connector.daemon import window_for
+from connector.errors import FlowLockedError
 from connector.flows.runner import run_flow
+from connector.state import open_store
+from connector.state.db import flow_lock
 from connector.state.tables import runs
 
 pytest_plugins = ("conftest_crash",)
@@ -66,6 +69,26 @@ def test_every_firing_of_an_interval_schedule_gets_its_own_window():
             moment = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
             windows.append(window_for(schedule, moment))
         assert len(set(windows)) == 6, (schedule, windows)
+
+
+# ---- the flow lock on PostgreSQL ---------------------------------------------------------------------
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_the_flow_lock_outlives_a_server_that_ends_idle_transactions(store_url):
+    """Managed PostgreSQL often sets idle_in_transaction_session_timeout: the lock must not depend on an
+    open transaction, or the server kills its session (and the lock) in the middle of a run."""
+    admin = create_engine(store_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        name = connection.execute(text("SELECT current_database()")).scalar()
+        connection.execute(text(f'ALTER DATABASE "{name}" SET idle_in_transaction_session_timeout = 300'))
+    admin.dispose()
+    holder, rival = open_store(store_url), open_store(store_url, migrate=False)
+
+    with flow_lock(holder, "handoff"):
+        time.sleep(0.6)  # twice the server's patience with an idle transaction
+        with pytest.raises(FlowLockedError), flow_lock(rival, "handoff"):
+            pass
+    with flow_lock(rival, "handoff"):  # released on the way out, and nothing raised there
+        pass
 
 
 # ---- processes released together -------------------------------------------------------------------

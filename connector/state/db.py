@@ -137,7 +137,12 @@ def flow_lock(engine: Engine, flow: str) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         key = _advisory_key(f"revloop:{flow}")
         with engine.connect() as connection:
-            if not connection.execute(select(func.pg_try_advisory_lock(key))).scalar():
+            acquired = connection.execute(select(func.pg_try_advisory_lock(key))).scalar()
+            # The lock belongs to the session, not the transaction: left open for the whole run, the
+            # transaction would be "idle in transaction", which idle_in_transaction_session_timeout
+            # ends by killing the session, and with it the lock, in the middle of the run.
+            connection.commit()
+            if not acquired:
                 raise FlowLockedError(f"flow {flow} is already running in another revloop process")
             try:
                 yield
