@@ -656,3 +656,35 @@ def test_fuzzed_configs_only_ever_raise_config_error(fuzz_folder: Path, document
         assert exc.problems
         assert all(problem.startswith(str(path)) for problem in exc.problems)
         assert all(value not in str(exc) for value in ENV.values())
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "mappings" / "handoff"
+
+
+def test_two_mas_upserting_one_key_without_a_prefix_are_refused(folder: Path) -> None:
+    hubspot = (SHIPPED / "hubspot__salesforce.toml").read_text(encoding="utf-8")
+    marketo = (SHIPPED / "marketo__salesforce.toml").read_text(encoding="utf-8")
+    (folder / "mappings" / "hubspot.toml").write_text(hubspot, encoding="utf-8")
+    (folder / "mappings" / "marketo.toml").write_text(
+        edit(marketo, 'key_prefix = "mkto-"', ""), encoding="utf-8"
+    )
+    flows = """
+[flows.handoff]
+source = "hubspot"
+target = "salesforce"
+mapping = "mappings/hubspot.toml"
+
+[flows.marketo_handoff]
+kind = "handoff"
+source = "marketo"
+target = "salesforce"
+mapping = "mappings/marketo.toml"
+"""
+    path = write(folder, SALESFORCE + HUBSPOT + MARKETO + flows)
+    problems = problems_of(path)
+    assert any(
+        "flows.marketo_handoff" in p and "Lead on Revloop_MA_Id__c" in p and "key_prefix" in p
+        for p in problems
+    )
+    (folder / "mappings" / "marketo.toml").write_text(marketo, encoding="utf-8")
+    assert load_config(path).flow("marketo_handoff").source == "marketo"

@@ -106,5 +106,5 @@ def test_marketo_handoff_counts_activities_for_the_mql_rule():
     cold = {"id": 43, "lastName": "Sato", "leadScore": 10}
     assert qualify(mapping, cold, compute_metrics(mapping, cold, mql_activities("43"))).qualified
     record = map_record(mapping, lead, {"qualification": "score 95 ≥ 80"}, creating=True)
-    assert record.key == "42" and record.fields["Company"] == "(not provided)"
+    assert record.key == "mkto-42" and record.fields["Company"] == "(not provided)"
     assert record.fields["LeadSource"] == "Web"

@@ -209,7 +209,8 @@ class HandoffPlanner:
         """
         target = self.mapping.spec.target
         key_fields = {target.object: target.upsert_key, target.contact_object: target.contact_upsert_key}
-        key = str(row.payload["fields"].get(self.mapping.spec.source.key) or row.record_key)
+        source_id = str(row.payload["fields"].get(self.mapping.spec.source.key) or row.record_key)
+        key = self.mapping.spec.target.key_prefix + source_id
         for rule, entries in found.items():
             for entry in entries.get(keys.key(rule) or "", []):
                 field_name = key_fields.get(entry.object)

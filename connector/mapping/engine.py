@@ -136,6 +136,7 @@ def map_record(
     key = render_text(source_fields.get(mapping.spec.source.key)) or render_text(context.get("source_id"))
     if not key.strip():
         return MappingFailure(mapping.spec.source.key, None, "the source record has no id", "source.key")
+    key = mapping.spec.target.key_prefix + key
     route = _route(mapping, context)
     fields, withheld = _fields_on(mapping.fields, route, target_schema)
     payload = _payload(fields, _lookup(mapping, source_fields, context), target_schema)

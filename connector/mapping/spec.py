@@ -97,6 +97,9 @@ class TargetSpec(_Strict):
     contact_upsert_key: str | None = None
     account_field: str | None = None
     options: dict[str, Scalar] = Field(default_factory=dict)
+    key_prefix: str = Field(default="", max_length=20)
+    """Prepended to the source id in the upsert key, so two MAs' ids (HubSpot 5000, Marketo 5000)
+    never land on one target record when both flows use the same external-id field."""
 
     @model_validator(mode="after")
     def _contact_routing_is_complete(self) -> TargetSpec:

@@ -28,8 +28,8 @@ def test_first_run_creates_leads_for_qualifying_marketo_leads(env) -> None:
 
     assert outcome.status == "ok", outcome
     assert outcome.counts["created"] == 1
-    assert env.sf_by_ma_id("Lead", str(cold)) == []
-    (lead,) = env.sf_by_ma_id("Lead", str(hot))
+    assert env.sf_by_ma_id("Lead", f"mkto-{cold}") == []
+    (lead,) = env.sf_by_ma_id("Lead", f"mkto-{hot}")
     assert lead["Email"] == "taro.yamada@example.jp"
     assert lead["FirstName"] == "Taro"
     assert lead["Phone"] == "+819012345678"
@@ -63,7 +63,7 @@ def test_activities_counted_across_runs_qualify_a_lead_by_rule(env) -> None:
 
     assert second.status == "ok", second
     assert second.counts["created"] == 1
-    (lead,) = env.sf_by_ma_id("Lead", str(lead_id))
+    (lead,) = env.sf_by_ma_id("Lead", f"mkto-{lead_id}")
     assert lead["Revloop_Qualification__c"].startswith("rule: pricing_views >= 2")
     engaged = lead["Description"].splitlines()[1]
     assert "case-study-sakura.pdf" in engaged
@@ -83,7 +83,7 @@ def test_a_run_with_no_marketo_changes_reads_the_activity_log_once(env) -> None:
     reads = {k: v for k, v in outcome.api_calls["marketo"].items() if k != "identity.token"}
     assert reads == {"activities": 1}
     assert outcome.api_calls["salesforce"] == {}
-    assert env.creates()[str(lead_id)] == 1
+    assert env.creates()[f"mkto-{lead_id}"] == 1
 
 
 def test_two_marketo_leads_of_one_person_become_one_salesforce_lead(env) -> None:
@@ -95,7 +95,7 @@ def test_two_marketo_leads_of_one_person_become_one_salesforce_lead(env) -> None
 
     assert outcome.status == "ok", outcome
     (lead,) = env.sf_rows("Lead")
-    assert env.creates() == {str(first): 1}
+    assert env.creates() == {f"mkto-{first}": 1}
     assert env.marketo_lead(second)["revloopSalesforceId"] == lead["Id"]
     assert env.marketo_lead(second)["revloopSyncStatus"] == "linked"
 
@@ -107,11 +107,11 @@ def test_a_marketo_daily_quota_stop_keeps_the_writebacks_pending(env) -> None:
     outcome = env.run(FLOW)
 
     assert (outcome.status, outcome.exit_code) == ("stopped", 3), outcome
-    (lead,) = env.sf_by_ma_id("Lead", str(lead_id))
+    (lead,) = env.sf_by_ma_id("Lead", f"mkto-{lead_id}")
     assert [row["record_key"] for row in env.waiting("writeback")] == [str(lead_id)]
     assert not env.marketo_lead(lead_id).get("revloopSalesforceId")
 
     env.mk.set_knobs(daily_quota=None)
     assert env.run(FLOW).status == "ok"
     assert env.marketo_lead(lead_id)["revloopSalesforceId"] == lead["Id"]
-    assert env.creates() == {str(lead_id): 1}
+    assert env.creates() == {f"mkto-{lead_id}": 1}
