@@ -18,7 +18,7 @@ from connector.errors import ErrorCategory
 from connector.mapping.conflicts import Conflicts
 from connector.mapping.load import CompiledField, Mapping
 from connector.mapping.rules import parse_number
-from connector.mapping.shape import FieldRefused, shape_value
+from connector.mapping.shape import FieldRefused, PicklistRefused, shape_value
 from connector.mapping.spec import CONTEXT_NAMES, WritePolicy
 from connector.mapping.template import render_text
 from connector.mapping.transforms import is_blank
@@ -74,7 +74,8 @@ class MappingFailure:
 
     def record_error(self) -> RecordError:
         """The failure as a sync-error entry."""
-        return RecordError(self.category, "MAPPING_FAILED", f"{self.key_path}: {self.message}", (self.field,))
+        code = "PICKLIST_VALUE_MISSING" if self.category is ErrorCategory.SCHEMA_DRIFT else "MAPPING_FAILED"
+        return RecordError(self.category, code, f"{self.key_path}: {self.message}", (self.field,))
 
 
 def qualify(
@@ -270,8 +271,23 @@ def _payload(
                 compiled, lookup, schema.field(compiled.name) if schema else None
             )
         except FieldRefused as exc:
-            return MappingFailure(compiled.name, exc.value, str(exc), compiled.key_path)
+            return MappingFailure(
+                compiled.name, exc.value, str(exc), compiled.key_path, _category(compiled, exc)
+            )
     return payload
+
+
+def _category(compiled: CompiledField, refused: FieldRefused) -> ErrorCategory:
+    """A picklist value the mapping itself produces (a constant or a value map) that the target no
+    longer offers is schema drift: every record would fail until the mapping is fixed, so the flow
+    pauses. A value passed through from the source is that record's problem."""
+    spec = compiled.spec
+    produced_by_mapping = spec.value is not None or (
+        spec.map is not None and refused.value in spec.map.values()
+    )
+    if isinstance(refused, PicklistRefused) and produced_by_mapping:
+        return ErrorCategory.SCHEMA_DRIFT
+    return ErrorCategory.MAPPING
 
 
 def _result(

@@ -126,13 +126,17 @@ def _as_number(value: Any, schema: FieldSchema, *, whole: bool) -> int | float:
     return int(number) if number.is_integer() else number
 
 
+class PicklistRefused(FieldRefused):
+    """A restricted picklist of the target does not offer the value."""
+
+
 def _check_picklist(text: str, schema: FieldSchema) -> None:
     if not schema.restricted_picklist or not schema.picklist:
         return
     chosen = text.split(";") if schema.type.lower() == "multipicklist" else [text]
     refused = [item for item in chosen if item not in schema.picklist]
     if refused:
-        raise FieldRefused(
+        raise PicklistRefused(
             f"{schema.name} is a restricted picklist without {', '.join(map(repr, refused))}; "
             f"allowed: {', '.join(schema.picklist)}",
             value=text,

@@ -131,8 +131,8 @@ def test_a_value_the_restricted_picklist_refuses_is_caught_before_sending(env) -
     outcome = env.run(flow)
 
     assert outcome.status == "record_errors", outcome
-    assert len(env.sf_by_ma_id("Lead", str(fine))) == 1
-    assert env.sf_by_ma_id("Lead", str(odd)) == []
+    assert len(env.sf_by_ma_id("Lead", f"mkto-{fine}")) == 1
+    assert env.sf_by_ma_id("Lead", f"mkto-{odd}") == []
     (error,) = env.errors()
     assert (error["category"], error["record_key"], error["fields"]) == ("mapping", str(odd), ["LeadSource"])
     assert "restricted picklist without 'Podcast'" in error["message"]
@@ -142,8 +142,31 @@ def test_a_value_the_restricted_picklist_refuses_is_caught_before_sending(env) -
     healed = env.run(flow)
 
     assert healed.status == "ok", healed
-    assert env.sf_by_ma_id("Lead", str(odd))[0]["LeadSource"] == "Seminar - Internal"
+    assert env.sf_by_ma_id("Lead", f"mkto-{odd}")[0]["LeadSource"] == "Seminar - Internal"
     assert env.errors()[0]["status"] == "resolved"
+
+
+def test_a_constant_the_restricted_picklist_no_longer_offers_pauses_the_flow(env, tmp_path) -> None:
+    """A value the mapping itself produces that the target refuses is schema drift: every record would
+    fail, so the flow pauses with its records pending instead of filling the error list."""
+    shipped = env.config.flow("handoff").mapping
+    drifted = tmp_path / "drifted.toml"
+    drifted.write_text(
+        shipped.read_text(encoding="utf-8").replace('value = "Web"', 'value = "Website"'), encoding="utf-8"
+    )
+    env.config_path.write_text(
+        env.config_path.read_text(encoding="utf-8").replace(str(shipped), str(drifted)), encoding="utf-8"
+    )
+    contact = env.contact(email="pick@example.com", lastname="Pick", company="P", **HOT)
+
+    outcome = env.run()
+
+    assert outcome.status == "paused", outcome
+    assert "LeadSource" in outcome.message and "Website" in outcome.message
+    assert env.sf_rows("Lead") == []
+    assert [row["record_key"] for row in env.waiting()] == [contact]
+    (error,) = env.errors()
+    assert (error["category"], error["code"]) == ("schema_drift", "PICKLIST_VALUE_MISSING")
 
 
 def test_an_unknown_target_field_pauses_the_flow_until_the_mapping_is_fixed(env, tmp_path) -> None:
