@@ -48,7 +48,7 @@ def contacts(count: int) -> list[dict]:
                     "lastname": f"山田{index}" if japanese else f"Smith{index}",
                     "email": f"person{index}@bench{index % 97}.example.jp",
                     "company": f"株式会社ベンチ{index % 500}" if japanese else f"Bench {index % 500} Inc.",
-                    "phone": f"090-{index // 10000:04d}-{index % 10000:04d}",  # a mobile each
+                    "phone": f"090-{1000 + index // 10000:04d}-{index % 10000:04d}",  # a mobile each
                     SCORE_PROPERTY: str(80 + index % 21),
                     "hs_analytics_source_data_1": "benchmark-campaign",
                 },
