@@ -102,6 +102,8 @@ def setup_logging(level: str = "INFO", *, json_format: bool = False) -> None:
     root.setLevel(level.upper())
     # urllib3 logs full URLs at DEBUG; they are redacted, but they are noise for operators.
     logging.getLogger("urllib3").setLevel(max(root.level, logging.INFO))
+    # Alembic announces every migration check at INFO; operators only need to hear about failures.
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
 
 
 class _JsonFormatter(logging.Formatter):

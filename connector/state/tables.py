@@ -96,7 +96,8 @@ runs = Table(
     Column("flow", String(64), nullable=False),
     Column("window", String(64), nullable=False),  # the schedule slot, or "manual:<uuid>"
     Column("owner", String(128), nullable=False),
-    Column("status", String(16), nullable=False),  # running, ok, record_errors, stopped, failed
+    # running, ok, record_errors, paused, stopped, failed, crashed (a killed run, marked by the next one)
+    Column("status", String(16), nullable=False),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
     Column("counts", Json, nullable=False, default=dict),
