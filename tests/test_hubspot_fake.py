@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from connector.systems.http import PinnedSession
@@ -230,11 +232,13 @@ def test_seeded_records_keep_their_historical_dates(hubspot_fake):
     assert row["properties"]["lastmodifieddate"] == row["updatedAt"]
 
 
-def test_touch_moves_the_modified_date_strictly_forward(hubspot_fake):
+def test_touch_moves_the_modified_date_forward_with_the_clock(hubspot_fake):
     ids = seed(hubspot_fake, 3)
-    first = hubspot_fake.touch("contacts", ids[0], {"firstname": "A"})
-    second = hubspot_fake.touch("contacts", ids[1], {"firstname": "B"})
-    assert first["updatedAt"] < second["updatedAt"]
+    before = hubspot_fake.touch("contacts", ids[0], {"firstname": "A"})["updatedAt"]
+    first = hubspot_fake.touch("contacts", ids[0], {"firstname": "B"})
+    time.sleep(0.002)
+    second = hubspot_fake.touch("contacts", ids[1], {"firstname": "C"})
+    assert before <= first["updatedAt"] < second["updatedAt"]
     with pytest.raises(ValueError, match="allowed options"):
         hubspot_fake.touch("contacts", ids[2], {"lifecyclestage": "nope"})
 

@@ -41,8 +41,9 @@ class Portal:
         return self.tables[name]
 
     def stamp(self) -> int:
-        """A modified time in ms: now, but always later than the previous one."""
-        self._last_stamp = max(int(time.time() * 1000), self._last_stamp + 1)
+        """A modified time in ms: now, never earlier than the previous one (writes in one ms share it,
+        as on HubSpot; a strictly increasing stamp would run ahead of the clock during bulk writes)."""
+        self._last_stamp = max(int(time.time() * 1000), self._last_stamp)
         return self._last_stamp
 
     def create(
