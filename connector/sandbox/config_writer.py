@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
-from importlib import resources
 from pathlib import Path
 
 from connector.sandbox.server import Sandbox
@@ -12,7 +12,8 @@ from connector.sandbox.server import Sandbox
 def shipped_mappings_dir() -> Path:
     """The mappings shipped with revloop (installed as package data, or the checkout's mappings/)."""
     try:
-        return Path(str(resources.files("connector.shipped_mappings")))
+        # A folder without __init__.py: a namespace package, whose __path__ lists its one folder.
+        return Path(next(iter(importlib.import_module("connector.shipped_mappings").__path__)))
     except ModuleNotFoundError:  # a source checkout or editable install: the repo's own folder
         return Path(__file__).resolve().parents[2] / "mappings"
 
