@@ -142,6 +142,3 @@ class SchemaDriftError(RemoteError):
 class RecordRejectedError(RemoteError):
     category = ErrorCategory.RECORD_REJECT
 
-
-STOPS_THE_FLOW = frozenset({ErrorCategory.QUOTA_EXHAUSTED, ErrorCategory.AUTH, ErrorCategory.SCHEMA_DRIFT})
-"""Categories that end a run early; the records involved stay pending instead of being rejected."""

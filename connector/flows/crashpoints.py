@@ -2,6 +2,10 @@
 
 Set ``REVLOOP_CRASH_AT=<name>`` (or ``<name>:<n>`` for the n-th time it is reached) and the process
 sends itself SIGKILL there: no cleanup, no flush, like a power cut. Unset, this is one dict lookup.
+
+The points: after_accept (a page is queued and the cursor moved), after_claim (a batch is in flight),
+after_send (the target answered, nothing recorded yet), after_commit (the batch is recorded),
+after_writeback_send and after_task_send (a follow-up stage answered, nothing recorded yet).
 """
 
 from __future__ import annotations
@@ -11,14 +15,6 @@ import signal
 from collections import Counter
 
 ENV = "REVLOOP_CRASH_AT"
-POINTS = (
-    "after_accept",
-    "after_claim",
-    "after_send",
-    "after_commit",
-    "after_writeback_send",
-    "after_task_send",
-)
 _reached: Counter[str] = Counter()
 
 
