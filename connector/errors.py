@@ -141,4 +141,3 @@ class SchemaDriftError(RemoteError):
 
 class RecordRejectedError(RemoteError):
     category = ErrorCategory.RECORD_REJECT
-
