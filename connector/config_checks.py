@@ -37,7 +37,7 @@ def check_references(config: Config, path: Path) -> list[str]:
             continue
         if settings.ca_bundle and not settings.ca_bundle.is_file():
             problems.append(f"{path}: {kind}.ca_bundle: {settings.ca_bundle} does not exist")
-        problems += _secret_problems(config, kind, settings, path)
+        problems += _secret_problems(kind, settings, path)
     return problems
 
 
@@ -69,7 +69,7 @@ def _key_collisions(config: Config, path: Path) -> list[str]:
     return problems
 
 
-def _secret_problems(config: Config, kind: str, settings: SystemSettings, path: Path) -> list[str]:
+def _secret_problems(kind: str, settings: SystemSettings, path: Path) -> list[str]:
     problems = []
     for name in settings.required_secrets():
         env, file = getattr(settings, f"{name}_env"), getattr(settings, f"{name}_file")

@@ -50,7 +50,7 @@ class Handoff:
         self.direction = f"{ctx.flow}:{STAGE}"
         self.writeback = Writeback(ctx, self.mapping)
         self.tasks = FollowUpTasks(ctx, self.mapping)
-        self.reader = SourceReader(ctx, self.mapping)
+        self.reader = SourceReader(ctx, self.mapping, stage=STAGE, direction=self.direction)
         self.planner = HandoffPlanner(
             self.mapping,
             source_kind=ctx.source.kind,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -25,18 +24,23 @@ from connector.records import Activity, Page, Record
 from connector.state import activity, links, outbox, runs, sync_errors
 from connector.state.sync_errors import ErrorReport
 
-log = logging.getLogger(__name__)
 STREAM = "source"
 
 
 class SourceReader:
-    def __init__(self, ctx, mapping: MappingFile) -> None:
+    """Accepts pages of source changes into the outbox under ``stage``; ``direction`` names the synced
+    states to compare with (both belong to the flow's write stage)."""
+
+    def __init__(self, ctx, mapping: MappingFile, *, stage: str, direction: str) -> None:
         self.ctx = ctx
         self.mapping = mapping
+        self.stage = stage
+        self.direction = direction
         spec = mapping.spec
+        self.snapshot_fields = required_source_fields(mapping)
         self.activity_metrics = {name: m for name, m in spec.metrics.items() if m.activity is not None}
         self.writeback_current = fields_needing_current(mapping, writeback=True) if spec.writeback else ()
-        wanted = [*required_source_fields(mapping), *self.writeback_current]
+        wanted = [*self.snapshot_fields, *self.writeback_current]
         if spec.source.campaign_field:
             wanted.append(spec.source.campaign_field)
         self.fields = list(dict.fromkeys(wanted))
@@ -63,15 +67,30 @@ class SourceReader:
         ctx = self.ctx
         ids = [record.id for record in page.records]
         self._tally(connection, page.activities)
+        self._undecided.clear()
+        rows, reasons = self._changed(connection, page.records, ids)
+        activity.remember_qualifications(connection, ctx.flow, reasons)
+        # A rule that could not be decided for a record's old values is no error once it decides.
+        sync_errors.resolve(connection, ctx.flow, "qualify", [i for i in ids if i not in self._undecided])
+        outbox.enqueue(connection, ctx.flow, self.stage, rows)
+        runs.set_cursor(connection, ctx.flow, STREAM, page.cursor)
+        ctx.counts["read"] += len(page.records)
+        return rows
+
+    def _changed(self, connection, records: Sequence[Record], ids: list[str]):
+        """The (key, snapshot, hash) rows to queue, and the first qualification reasons to remember.
+
+        A record whose snapshot hash equals what was last synced or is already waiting costs nothing.
+        """
+        ctx = self.ctx
         tallies = activity.counts_for(connection, ctx.flow, ids)
         contexts = activity.contexts_for(connection, ctx.flow, ids)
-        linked = links.targets_of(connection, ctx.source.kind, self.mapping.spec.source.object, ids,
-                                  ctx.target.kind)  # fmt: skip
-        synced = links.synced_states(connection, f"{ctx.flow}:write", ids)
-        pending = outbox.pending_hashes(connection, ctx.flow, "write", ids)
+        source_object = self.mapping.spec.source.object
+        linked = links.targets_of(connection, ctx.source.kind, source_object, ids, ctx.target.kind)
+        synced = links.synced_states(connection, self.direction, ids)
+        pending = outbox.pending_hashes(connection, ctx.flow, self.stage, ids)
         rows, reasons = [], {}
-        self._undecided.clear()
-        for record in page.records:
+        for record in records:
             known = contexts.get(record.id)
             snapshot = self._snapshot(
                 connection, record, tallies.get(record.id, {}), known, record.id in linked
@@ -82,19 +101,11 @@ class SourceReader:
                 reasons[record.id] = snapshot["qualification"]
             source_hash = snapshot_hash(snapshot)
             state = synced.get(record.id)
-            if (state is not None and state.source_hash == source_hash) or pending.get(
-                record.id
-            ) == source_hash:
+            if source_hash in (state.source_hash if state else None, pending.get(record.id)):
                 ctx.counts["unchanged"] += 1
                 continue
             rows.append((record.id, snapshot, source_hash))
-        activity.remember_qualifications(connection, ctx.flow, reasons)
-        # A rule that could not be decided for a record's old values is no error once it decides.
-        sync_errors.resolve(connection, ctx.flow, "qualify", [i for i in ids if i not in self._undecided])
-        outbox.enqueue(connection, ctx.flow, "write", rows)
-        runs.set_cursor(connection, ctx.flow, STREAM, page.cursor)
-        ctx.counts["read"] += len(page.records)
-        return rows
+        return rows, reasons
 
     def _snapshot(self, connection, record: Record, tallies, known, is_linked: bool) -> dict[str, Any] | None:
         """What the handoff needs of one record, or None when it does not (or no longer needs to) sync."""
@@ -114,7 +125,7 @@ class SourceReader:
         stored_reason = known.qualification if known else None
         campaign_field = self.mapping.spec.source.campaign_field
         return {
-            "fields": {name: record.fields.get(name) for name in required_source_fields(self.mapping)},
+            "fields": {name: record.fields.get(name) for name in self.snapshot_fields},
             "metrics": metrics,
             "qualification": stored_reason or qualification.reason,
             "engagement": _engagement(recent, metrics),

@@ -15,7 +15,7 @@ from connector.flows.runner import RunOutcome, run_flow
 from connector.report.render import errors_table, outcome_table
 from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.seed import build_demo_data, seed_sandbox
-from connector.sandbox.server import Sandbox, start_sandbox
+from connector.sandbox.server import start_sandbox
 from connector.state import open_store, sync_errors
 from connector.state.tables import link_keys, links
 
@@ -51,7 +51,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         )
         config = load_config(config_path)
         outcomes = [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
-        _print_summary(console, config, outcomes, sandbox)
+        _print_summary(console, config, outcomes)
         result = DemoResult(config_path, outcomes, time.monotonic() - started)
         console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.url}")
         console.print(
@@ -64,7 +64,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         sandbox.stop()
 
 
-def _print_summary(console: Console, config, outcomes: list[RunOutcome], sandbox: Sandbox) -> None:
+def _print_summary(console: Console, config, outcomes: list[RunOutcome]) -> None:
     console.print(outcome_table(outcomes))
     engine = open_store(config.state.url)
     with engine.connect() as connection:

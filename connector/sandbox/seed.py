@@ -122,7 +122,7 @@ def build_demo_data(contacts: int = 240, leads: int = 120, seed: int = 7) -> Dem
     data.salesforce = _salesforce_org(people)
     marketo_people = [_person(rng, 10_000 + index) for index in range(leads)]
     data.marketo = _marketo_instance(rng, marketo_people, now)
-    data.hubspot.update(_crm_customers(rng, now))
+    data.hubspot.update(_crm_customers(now))
     return data
 
 
@@ -309,7 +309,7 @@ def _marketo_instance(
     return {"leads": leads, "activities": activities}
 
 
-def _crm_customers(rng: random.Random, now: datetime) -> dict[str, list[dict[str, Any]]]:
+def _crm_customers(now: datetime) -> dict[str, list[dict[str, Any]]]:
     """Customers with products in the CRM, for the won-deal and upsell flows."""
     products = [
         {"properties": {"name": "revloop Basic", "price": "50000", "hs_sku": "RL-BASIC"}},
