@@ -19,6 +19,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
 from connector.config import Config
 from connector.flows.runner import run_flow
@@ -52,10 +53,10 @@ def _trigger(schedule_text: str):
     return CronTrigger.from_crontab(schedule.cron, timezone="UTC")
 
 
-def _tick(config: Config, flow: str) -> None:
+def _tick(config: Config, flow: str, engine: Engine) -> None:
     window = window_for(config.flows[flow].schedule, datetime.now(UTC))
     try:
-        outcome = run_flow(config, flow, window=window)
+        outcome = run_flow(config, flow, window=window, engine=engine)
     except Exception:  # a crashed run must not stop the scheduler; the run row says what happened
         log.exception("flow %s window %s crashed", flow, window, extra={"flow": flow})
         return
@@ -65,13 +66,13 @@ def _tick(config: Config, flow: str) -> None:
 
 def serve(config: Config, *, stop: threading.Event | None = None) -> None:
     """Run every enabled flow on its schedule until SIGTERM/SIGINT (or ``stop`` is set)."""
-    open_store(config.state.url)  # migrations before the first tick
+    engine = open_store(config.state.url)  # migrations before the first tick; one pool for every tick
     stop = stop or threading.Event()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     enabled = [name for name, flow in config.flows.items() if flow.enabled]
     for name in enabled:
         scheduler.add_job(
-            _tick, _trigger(config.flows[name].schedule), args=(config, name), id=name, name=name
+            _tick, _trigger(config.flows[name].schedule), args=(config, name, engine), id=name, name=name
         )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -86,6 +87,7 @@ def serve(config: Config, *, stop: threading.Event | None = None) -> None:
             stop.wait(HEARTBEAT_EVERY_S)
     finally:
         scheduler.shutdown(wait=True)
+        engine.dispose()
         log.info("daemon stopped")
 
 

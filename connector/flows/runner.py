@@ -84,6 +84,7 @@ def run_flow(
 ) -> RunOutcome:
     """Run one cycle of ``flow``. ``window`` names a schedule slot so replicas run it once."""
     settings = config.flow(flow)
+    own_engine = engine is None
     engine = engine or open_store(config.state.url)
     owner = new_owner()
     try:
@@ -91,6 +92,9 @@ def run_flow(
             return _locked_run(config, flow, settings, engine, owner, window)
     except FlowLockedError as exc:
         return RunOutcome(flow, "locked", {}, {}, str(exc))
+    finally:
+        if own_engine:  # a caller's engine is the caller's to close
+            engine.dispose()
 
 
 def build_context(
