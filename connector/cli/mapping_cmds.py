@@ -68,8 +68,8 @@ def mappings_preview(state: CliState, flow: str, limit: int) -> int:
     Reads the source from the flow's cursor, plans every write (matching, routing, mapping, conflict
     rules) and prints the field changes and the API calls the run would cost per system.
     """
-    from connector.flows.handoff import Handoff
-    from connector.flows.handoff_preview import preview
+    from connector.flows.handoff.flow import Handoff
+    from connector.flows.handoff.preview import preview
     from connector.flows.runner import build_context
     from connector.state import open_store
 

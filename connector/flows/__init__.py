@@ -7,7 +7,7 @@ import importlib
 from connector.errors import ConfigError
 
 FLOWS = {
-    "handoff": "connector.flows.handoff:Handoff",  # MA → SFA: qualified leads become Salesforce Leads
+    "handoff": "connector.flows.handoff.flow:Handoff",  # MA → SFA: qualified leads become Salesforce Leads
 }
 
 

@@ -7,7 +7,7 @@ One run:
    qualified or already linked records whose snapshot changed, and move the cursor past the page.
    The cursor is therefore never ahead of what is durable.
 3. Write queued records in batches of the SFA's maximum (200): refresh the identity mirror once,
-   plan (link, match, route, map; see handoff_plan), upsert keyed by the external id holding the MA
+   plan (link, match, route, map; see plan.py), upsert keyed by the external id holding the MA
    id (a re-send after a crash updates instead of duplicating), then in ONE transaction record links,
    payload states, identity entries, errors and the writebacks to send.
 4. Write back to the MA (Salesforce id, link status, lifecycle stage) in batches of its maximum.
@@ -25,10 +25,10 @@ from typing import Any
 from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows import identity_mirror
 from connector.flows.crashpoints import crash_point
-from connector.flows.handoff_plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
-from connector.flows.handoff_source import SourceReader
-from connector.flows.tasks import FollowUpTasks
-from connector.flows.writeback import Writeback, WrittenRecord
+from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
+from connector.flows.handoff.source import SourceReader
+from connector.flows.handoff.tasks import FollowUpTasks
+from connector.flows.handoff.writeback import Writeback, WrittenRecord
 from connector.mapping import fields_needing_current, load_mapping
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
 from connector.state import identity, links, outbox, sync_errors

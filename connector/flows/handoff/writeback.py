@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from connector.flows.stage import OutboxStage
+from connector.flows.pipeline import OutboxStage
 from connector.mapping import MappingFailure, fields_needing_current, map_writeback
 from connector.mapping.conflicts import same_value
 from connector.records import Outgoing, WriteResult

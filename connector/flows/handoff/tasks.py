@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from connector.flows.stage import OutboxStage
+from connector.flows.pipeline import OutboxStage
 from connector.mapping import MappingFailure, map_task
 from connector.records import Outgoing, WriteResult
 from connector.state import outbox

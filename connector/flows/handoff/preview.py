@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.flows.handoff import Handoff
-from connector.flows.handoff_plan import PlannedWrite
+from connector.flows.handoff.flow import Handoff
+from connector.flows.handoff.plan import PlannedWrite
 from connector.state import links
 from connector.state.outbox import OutboxRow
 
