@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from connector.config import SYSTEM_KINDS, Config, SystemSettings, read_file_secret
 from connector.errors import ConfigError, MappingError, RuleError
-from connector.flows import FLOWS
+from connector.flows import FLOW_KINDS as FLOWS
 from connector.mapping import load_mapping
 
 

@@ -44,6 +44,11 @@ RETRY_SOON_S = 60
 class Handoff:
     """The handoff flow for one run (see the module docstring)."""
 
+    kind = "handoff"
+    counters = (
+        "read", "qualified", "created", "updated", "linked", "unchanged", "written_back", "failed",
+    )  # fmt: skip
+
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.mapping = load_mapping(ctx.settings.mapping)
