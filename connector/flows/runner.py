@@ -25,6 +25,7 @@ from connector.errors import (
 )
 from connector.flows import flow_class
 from connector.logs import redact
+from connector.queries.runs import RunOutcome
 from connector.state import open_store, runs
 from connector.state.db import flow_lock
 from connector.systems import build_system
@@ -52,27 +53,6 @@ class RunContext:
         for system in (self.source, self.target):
             calls.setdefault(system.kind, Counter()).update(system.guard.calls)
         return {kind: dict(counter) for kind, counter in calls.items()}
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    flow: str
-    status: str  # ok, record_errors, stopped, paused, skipped, locked, failed
-    counts: dict[str, int]
-    api_calls: dict[str, dict[str, int]]
-    message: str = ""
-    run_id: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return {
-            "ok": ExitCode.OK,
-            "skipped": ExitCode.OK,
-            "locked": ExitCode.OK,
-            "record_errors": ExitCode.RECORD_ERRORS,
-            "paused": ExitCode.RECORD_ERRORS,
-            "stopped": ExitCode.UNAVAILABLE,
-        }.get(self.status, ExitCode.RECORD_ERRORS)
 
 
 def new_owner() -> str:
