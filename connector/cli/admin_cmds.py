@@ -22,7 +22,7 @@ console = Console(highlight=False, markup=False)
 @click.command("status")
 @click.pass_obj
 def status_command(state: CliState) -> int:
-    """Each flow: enabled, paused, records waiting, open errors, last run."""
+    """Each flow: enabled, paused, records waiting, open errors, last run; then API calls per day."""
     config = state.config()
     engine = open_store(config.state.url)
     console.print(status_table(status.flow_statuses(engine, config)))
