@@ -12,7 +12,6 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -26,33 +25,13 @@ from connector.errors import (
 from connector.flows import flow_class
 from connector.flows.base import Flow, FlowSetup, RunContext
 from connector.logs import redact
+from connector.queries.runs import RunOutcome
 from connector.state import open_store, runs
 from connector.state.db import flow_lock
 from connector.systems import build_system
 from connector.systems.base import System
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    flow: str
-    status: str  # ok, record_errors, stopped, paused, skipped, locked, failed
-    counts: dict[str, int]
-    api_calls: dict[str, dict[str, int]]
-    message: str = ""
-    run_id: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return {
-            "ok": ExitCode.OK,
-            "skipped": ExitCode.OK,
-            "locked": ExitCode.OK,
-            "record_errors": ExitCode.RECORD_ERRORS,
-            "paused": ExitCode.RECORD_ERRORS,
-            "stopped": ExitCode.UNAVAILABLE,
-        }.get(self.status, ExitCode.RECORD_ERRORS)
 
 
 def new_owner() -> str:
