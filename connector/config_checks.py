@@ -10,10 +10,12 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from connector.config import SYSTEM_KINDS, Config, SystemSettings, read_file_secret
+from connector.config import Config
 from connector.errors import ConfigError, MappingError, RuleError
 from connector.flows import FLOW_KINDS as FLOWS
 from connector.mapping import load_mapping
+from connector.settings import SystemSettings, read_file_secret
+from connector.systems import SYSTEMS
 
 
 def check_references(config: Config, path: Path) -> list[str]:
@@ -31,7 +33,7 @@ def check_references(config: Config, path: Path) -> list[str]:
             if getattr(config, kind) is None:
                 problems.append(f"{path}: flows.{name}.{role}: {kind!r} has no [{kind}] table in the config")
     problems += _key_collisions(config, path)
-    for kind in SYSTEM_KINDS:
+    for kind in SYSTEMS:
         settings = getattr(config, kind)
         if settings is None:
             continue

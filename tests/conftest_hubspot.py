@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connector.config import HubSpotSettings
 from connector.sandbox.hubspot import HubSpotFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.hubspot import HubSpotSystem
+from connector.systems.hubspot.adapter import HubSpotSystem
+from connector.systems.hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "REVLOOP_TEST_HUBSPOT_TOKEN"
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connector.config import MarketoSettings
 from connector.sandbox.marketo import MarketoFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.marketo import MarketoSystem
+from connector.systems.marketo.adapter import MarketoSystem
+from connector.systems.marketo.settings import MarketoSettings
 
 CLIENT_ID_ENV = "REVLOOP_TEST_MARKETO_CLIENT_ID"
 CLIENT_SECRET_ENV = "REVLOOP_TEST_MARKETO_CLIENT_SECRET"

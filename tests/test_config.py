@@ -16,14 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.config import (
-    FlowSettings,
-    HubSpotSettings,
-    MarketoSettings,
-    SalesforceSettings,
-    load_config,
-)
+from connector.config import FlowSettings, load_config
 from connector.errors import ConfigError, ExitCode
+from connector.systems.hubspot.settings import HubSpotSettings
+from connector.systems.marketo.settings import MarketoSettings
+from connector.systems.salesforce.settings import SalesforceSettings
 
 ENV = {
     "TEST_SF_CLIENT_ID": "sf-client-id-0001",

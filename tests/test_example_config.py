@@ -9,18 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from connector.config import (
-    Config,
-    FlowSettings,
-    HubSpotSettings,
-    LoggingSettings,
-    MarketoSettings,
-    RateLimitSettings,
-    SalesforceSettings,
-    StateSettings,
-    load_config,
-)
+from connector.config import Config, FlowSettings, LoggingSettings, StateSettings, load_config
 from connector.errors import ConfigError
+from connector.settings import RateLimitSettings
+from connector.systems.hubspot.settings import HubSpotSettings
+from connector.systems.marketo.settings import MarketoSettings
+from connector.systems.salesforce.settings import SalesforceSettings
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"

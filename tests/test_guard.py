@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from connector.config import SystemSettings
 from connector.errors import (
     AmbiguousError,
     AuthError,
@@ -15,6 +14,7 @@ from connector.errors import (
     TransientError,
     UnreachableError,
 )
+from connector.settings import SystemSettings
 from connector.systems.guard import CallGuard, DailyBudget, RetryPolicy, TokenBucket
 
 

@@ -21,8 +21,8 @@ from connector.errors import (
 )
 from connector.records import Outcome, Outgoing
 from connector.systems.guard import DailyBudget
-from connector.systems.hubspot import HubSpotSystem
-from connector.systems.hubspot_errors import (
+from connector.systems.hubspot.adapter import HubSpotSystem
+from connector.systems.hubspot.errors import (
     BatchRejectedError,
     RequestRefusedError,
     classify,

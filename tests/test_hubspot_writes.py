@@ -8,8 +8,8 @@ import pytest
 
 from connector.errors import ConfigError, ErrorCategory, SchemaDriftError
 from connector.records import Outcome, Outgoing
-from connector.systems.hubspot_transport import Answer
-from connector.systems.hubspot_write import BatchWrite
+from connector.systems.hubspot.transport import Answer
+from connector.systems.hubspot.write import BatchWrite
 
 pytest_plugins = ("conftest_hubspot",)
 

@@ -8,10 +8,10 @@ import threading
 import pytest
 import requests
 
-from connector.config import RateLimitSettings
 from connector.errors import AuthError, QuotaExhaustedError
 from connector.logs import RedactingFilter
 from connector.records import Outgoing
+from connector.settings import RateLimitSettings
 from connector.systems import build_system
 from connector.systems.base import System
 

@@ -9,7 +9,6 @@ import pytest
 import responses
 from responses import matchers
 
-from connector.config import MarketoSettings
 from connector.errors import (
     AuthError,
     ErrorCategory,
@@ -23,8 +22,9 @@ from connector.errors import (
 )
 from connector.records import Outcome, Outgoing
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.marketo import MarketoSystem
-from connector.systems.marketo_errors import next_quota_reset
+from connector.systems.marketo.adapter import MarketoSystem
+from connector.systems.marketo.errors import next_quota_reset
+from connector.systems.marketo.settings import MarketoSettings
 
 HOST = "https://123-abc-456.mktorest.example"
 TOKEN_URL = f"{HOST}/identity/oauth/token"
@@ -225,7 +225,7 @@ def test_envelope_codes_are_classified(marketo, wire, code, error, attempts):
 
 
 def test_throttling_carries_a_window_aware_wait():
-    from connector.systems.marketo_errors import envelope_error
+    from connector.systems.marketo.errors import envelope_error
 
     rate = envelope_error(
         [{"code": "606", "message": "Max rate limit '100' exceeded"}], endpoint="leads.read"
@@ -237,7 +237,7 @@ def test_throttling_carries_a_window_aware_wait():
 
 
 def test_skip_reasons_become_record_errors_and_an_unknown_field_outranks_the_rest():
-    from connector.systems.marketo_errors import record_error
+    from connector.systems.marketo.errors import record_error
 
     error = record_error(
         [

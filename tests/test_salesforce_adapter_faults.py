@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import certifi
 import pytest
 
-from connector.config import SalesforceSettings
 from connector.errors import AuthError, QuotaExhaustedError, RemoteError
 from connector.logs import RedactingFilter
 from connector.records import Outcome, Outgoing
+from connector.systems.salesforce.settings import SalesforceSettings
 
 pytest_plugins = ("conftest_salesforce",)
 

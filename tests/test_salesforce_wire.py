@@ -12,7 +12,6 @@ import responses
 from simple_salesforce.exceptions import SalesforceBulkV2LoadError
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from connector.config import SalesforceSettings
 from connector.errors import (
     AmbiguousError,
     AuthError,
@@ -26,9 +25,10 @@ from connector.errors import (
 )
 from connector.records import Outgoing
 from connector.systems import make_guard
-from connector.systems.salesforce import SalesforceSystem
-from connector.systems.salesforce_bulk import parse_bulk_error
-from connector.systems.salesforce_errors import SalesforceClassifier
+from connector.systems.salesforce.adapter import SalesforceSystem
+from connector.systems.salesforce.bulk import parse_bulk_error
+from connector.systems.salesforce.errors import SalesforceClassifier
+from connector.systems.salesforce.settings import SalesforceSettings
 
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v62.0/"

@@ -8,8 +8,8 @@ from typing import Any
 
 from connector.errors import ErrorCategory, RecordRejectedError
 from connector.records import Outcome, RecordError, WriteResult
-from connector.systems.hubspot_errors import RequestRefusedError, record_error_from
-from connector.systems.hubspot_transport import HubSpotTransport
+from connector.systems.hubspot.errors import RequestRefusedError, record_error_from
+from connector.systems.hubspot.transport import HubSpotTransport
 
 CHUNK = 100
 MEMBERS_PAGE = 250

@@ -18,7 +18,7 @@ from typing import Any
 
 from connector.errors import StateError
 from connector.records import Cursor, Page, Record
-from connector.systems.hubspot_transport import HubSpotTransport
+from connector.systems.hubspot.transport import HubSpotTransport
 
 CURSOR_VERSION = 1
 SEARCH_PAGE = 200

@@ -13,14 +13,14 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from connector.config import HubSpotSettings
 from connector.errors import ConfigError, SchemaDriftError
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
-from connector.systems.hubspot_links import HubSpotLinks, ListChange
-from connector.systems.hubspot_read import ID_KEYS, HubSpotReader
-from connector.systems.hubspot_transport import HubSpotTransport
-from connector.systems.hubspot_write import upsert
+from connector.systems.hubspot.links import HubSpotLinks, ListChange
+from connector.systems.hubspot.read import ID_KEYS, HubSpotReader
+from connector.systems.hubspot.settings import HubSpotSettings
+from connector.systems.hubspot.transport import HubSpotTransport
+from connector.systems.hubspot.write import upsert
 
 IMPLICITLY_UNIQUE = {"contacts": frozenset({"email"})}
 """Properties HubSpot accepts as ``idProperty`` without declaring ``hasUniqueValue``."""

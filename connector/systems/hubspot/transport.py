@@ -18,9 +18,9 @@ from typing import Any
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from connector.config import HubSpotSettings
 from connector.systems.guard import CallGuard, Classifier
-from connector.systems.hubspot_errors import classify
+from connector.systems.hubspot.errors import classify
+from connector.systems.hubspot.settings import HubSpotSettings
 
 DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from connector.errors import ConfigError
 from connector.records import Activity, Cursor, Page, Record
-from connector.systems.marketo_http import Envelope, MarketoClient
+from connector.systems.marketo.http import Envelope, MarketoClient
 
 NEW_LEAD, CHANGE_DATA_VALUE, CHANGE_SCORE = 12, 13, 22
 CHANGE_TYPE_IDS = (NEW_LEAD, CHANGE_DATA_VALUE, CHANGE_SCORE)

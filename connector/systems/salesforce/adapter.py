@@ -19,15 +19,15 @@ from urllib.parse import urlsplit
 import requests
 from simple_salesforce import Salesforce
 
-from connector.config import SalesforceSettings
 from connector.errors import AuthError, ConfigError
 from connector.logs import redact, register_secret
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outcome, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.salesforce_bulk import BulkJobs
-from connector.systems.salesforce_errors import SYSTEM, SalesforceClassifier, first_error, record_error
-from connector.systems.salesforce_soql import ChangeWindow, key_queries, soql_name, to_record
+from connector.systems.salesforce.bulk import BulkJobs
+from connector.systems.salesforce.errors import SYSTEM, SalesforceClassifier, first_error, record_error
+from connector.systems.salesforce.settings import SalesforceSettings
+from connector.systems.salesforce.soql import ChangeWindow, key_queries, soql_name, to_record
 
 T = TypeVar("T")
 ASSIGNMENT_HEADERS = {"default": "TRUE", "none": "FALSE"}

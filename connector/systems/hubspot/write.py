@@ -15,14 +15,14 @@ from typing import Any
 
 from connector.errors import ErrorCategory
 from connector.records import Outcome, Outgoing, RecordError, WriteResult
-from connector.systems.hubspot_errors import (
+from connector.systems.hubspot.errors import (
     BatchRejectedError,
     classify_batch_write,
     record_error,
     record_error_from,
 )
-from connector.systems.hubspot_read import ID_KEYS
-from connector.systems.hubspot_transport import Answer, HubSpotTransport
+from connector.systems.hubspot.read import ID_KEYS
+from connector.systems.hubspot.transport import Answer, HubSpotTransport
 
 MAX_BATCH = 100
 

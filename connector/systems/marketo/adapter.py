@@ -3,8 +3,8 @@
 Changes come from the Activities API (New Lead, Change Data Value, Change Score and the requested
 activity kinds) and the leads they mention are read by id, 300 at a time; writes are Sync Leads
 (``createOrUpdate`` keyed by a lookup field, 300 per call); static lists carry segments back.
-Auth, the envelope and error classification live in :mod:`connector.systems.marketo_http` and
-:mod:`connector.systems.marketo_errors`; every call goes through the system's CallGuard.
+Auth, the envelope and error classification live in :mod:`connector.systems.marketo.http` and
+:mod:`connector.systems.marketo.errors`; every call goes through the system's CallGuard.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from connector.config import MarketoSettings
 from connector.errors import ConfigError, ErrorCategory, RecordRejectedError
 from connector.records import (
     Cursor,
@@ -28,10 +27,11 @@ from connector.records import (
     WriteResult,
 )
 from connector.systems.guard import CallGuard
-from connector.systems.marketo_changes import PAGE_SIZE, ChangeReader, lead_record, read_fields
-from connector.systems.marketo_errors import PayloadTooLargeError, record_error
-from connector.systems.marketo_http import MarketoClient
-from connector.systems.marketo_lists import StaticLists
+from connector.systems.marketo.changes import PAGE_SIZE, ChangeReader, lead_record, read_fields
+from connector.systems.marketo.errors import PayloadTooLargeError, record_error
+from connector.systems.marketo.http import MarketoClient
+from connector.systems.marketo.lists import StaticLists
+from connector.systems.marketo.settings import MarketoSettings
 
 OBJECT = "leads"
 MAX_BATCH = 300

@@ -8,9 +8,9 @@ from typing import Any
 
 from connector.errors import ErrorCategory
 from connector.records import Outcome, Record, RecordError, WriteResult
-from connector.systems.marketo_changes import PAGE_SIZE, lead_record, read_fields
-from connector.systems.marketo_errors import record_error
-from connector.systems.marketo_http import MarketoClient
+from connector.systems.marketo.changes import PAGE_SIZE, lead_record, read_fields
+from connector.systems.marketo.errors import record_error
+from connector.systems.marketo.http import MarketoClient
 
 MAX_IDS_PER_CALL = 300
 NOT_IN_LIST = "1015"

@@ -16,18 +16,18 @@ from typing import Any
 
 import requests
 
-from connector.config import MarketoSettings
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.logs import redact, register_secret
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.marketo_errors import (
+from connector.systems.marketo.errors import (
     SYSTEM,
     UriTooLongError,
     classify_transport,
     envelope_error,
     http_error,
 )
+from connector.systems.marketo.settings import MarketoSettings
 
 MAX_URI_CHARS = 8000
 """Marketo refuses URIs over 8 KB (414); longer reads are sent as POST with ``_method=GET``."""

@@ -21,7 +21,7 @@ from simple_salesforce.util import call_salesforce
 from connector.errors import ErrorCategory, SchemaDriftError, TransientError
 from connector.logs import redact
 from connector.records import Outcome, Outgoing, Record, RecordError, WriteResult
-from connector.systems.salesforce_errors import STATUS_TABLE, SYSTEM
+from connector.systems.salesforce.errors import STATUS_TABLE, SYSTEM
 
 Call = Callable[..., Any]
 """``call(endpoint, action, idempotent=...)``: run ``action(sf)`` as one guarded request."""
