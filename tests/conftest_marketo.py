@@ -69,10 +69,12 @@ def marketo_settings(marketo_sandbox, marketo_fake, monkeypatch) -> MarketoSetti
 
 @pytest.fixture
 def make_marketo(marketo_settings) -> Callable[..., MarketoSystem]:
-    """Builds adapters on the fake: ``make_marketo(guard=..., clock=..., backfill_days=...)``."""
+    """Builds adapters on the fake: ``make_marketo(settings=..., guard=..., clock=..., backfill_days=)``."""
 
-    def build(*, guard: CallGuard | None = None, **keywords) -> MarketoSystem:
-        return MarketoSystem(marketo_settings, guard or _fast_guard(), **keywords)
+    def build(
+        *, settings: MarketoSettings | None = None, guard: CallGuard | None = None, **keywords
+    ) -> MarketoSystem:
+        return MarketoSystem(settings or marketo_settings, guard or _fast_guard(), **keywords)
 
     return build
 

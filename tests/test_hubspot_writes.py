@@ -204,12 +204,14 @@ def test_lists_are_found_or_created_and_memberships_change_100_a_call(hubspot, h
     assert len(hubspot_fake.dump_state()["lists"]) == 1
 
     added = hubspot.add_to_list(list_id, [*people, "999999"])
-    assert (len(added.changed), added.missing) == (300, ("999999",))
+    assert [r.key for r in added] == [*people, "999999"]
+    assert [r.outcome for r in added] == [Outcome.CREATED] * 300 + [Outcome.FAILED]
+    assert added[-1].error.code == "NOT_FOUND"
     again = hubspot.add_to_list(list_id, people[:5])
-    assert again.changed == ()
+    assert [r.outcome for r in again] == [Outcome.UNCHANGED] * 5
     assert sorted(hubspot.list_members(list_id), key=int) == people
     removed = hubspot.remove_from_list(list_id, people[:120])
-    assert len(removed.changed) == 120
+    assert [r.outcome for r in removed] == [Outcome.UPDATED] * 120
     assert len(list(hubspot.list_members(list_id))) == 180
     calls = hubspot.guard.calls
     assert (calls["lists.memberships.add"], calls["lists.memberships.remove"]) == (5, 2)

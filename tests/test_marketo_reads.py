@@ -171,26 +171,6 @@ def test_unknown_field_in_a_read_is_schema_drift(marketo, marketo_fake):
         list(marketo.read_by_keys("leads", "email", ["lead0@example.com"], ["noSuchField"]))
 
 
-def test_read_lead_changes_reports_only_changes_of_the_given_fields(marketo, marketo_fake):
-    ids = seed_leads(marketo_fake, 2)
-    cursor = list(marketo.read_lead_changes(None, ["leadStatus"]))[-1].cursor
-    marketo_fake.touch(ids[0], {"phone": "+1 555 0100"})
-    marketo_fake.touch(ids[1], {"leadStatus": "SQL"})
-    pages = list(marketo.read_lead_changes(cursor, ["leadStatus"]))
-    assert [(r.id, r.fields) for page in pages for r in page.records] == [
-        (str(ids[1]), {"leadStatus": "SQL"})
-    ]
-
-
-def test_read_deleted_reports_deleted_lead_ids(marketo, marketo_fake):
-    ids = seed_leads(marketo_fake, 3)
-    cursor = list(marketo.read_deleted(None))[-1].cursor
-    marketo_fake.delete_lead(ids[1])
-    pages = list(marketo.read_deleted(cursor))
-    assert [record.id for page in pages for record in page.records] == [str(ids[1])]
-    assert [page.records for page in marketo.read_deleted(pages[-1].cursor)] == [()]
-
-
 def test_a_deleted_lead_with_activities_is_left_out_of_records(marketo, marketo_fake):
     ids = seed_leads(marketo_fake, 2)
     marketo_fake.delete_lead(ids[0])

@@ -94,32 +94,37 @@ def test_a_dropped_answer_is_resent_without_creating_a_duplicate(marketo, market
     assert marketo_fake.creates_per_email["once@example.com"] == 1
 
 
-def test_static_lists_create_find_add_members_remove(marketo, marketo_fake):
+def test_static_lists_create_find_add_members_remove(marketo, make_marketo, marketo_settings, marketo_fake):
     ids = [
         str(lead)
         for lead in marketo_fake.seed({"leads": [{"email": f"m{n}@example.com"} for n in range(650)]})[
             "leads"
         ]
     ]
-    assert marketo.find_list("Upsell: expansion") is None
-    list_id = marketo.create_list("Upsell: expansion", 12)
-    assert marketo.find_list("Upsell: expansion") == list_id
+    with pytest.raises(ConfigError, match="list_folder"):
+        marketo.find_or_create_list("Upsell: expansion")
+    marketo = make_marketo(settings=marketo_settings.model_copy(update={"list_folder": 12}))
+    list_id = marketo.find_or_create_list("Upsell: expansion")
+    assert marketo.find_or_create_list("Upsell: expansion") == list_id
+    assert (marketo.guard.calls["lists.byname"], marketo.guard.calls["lists.create"]) == (2, 1)
 
     added = marketo.add_to_list(list_id, [*ids, "999999"])
     assert marketo.guard.calls["lists.add"] == 3
     assert {result.outcome for result in added[:650]} == {Outcome.CREATED}
     assert (added[-1].outcome, added[-1].error.code) == (Outcome.FAILED, "1004")
 
-    members = list(marketo.list_members(list_id, ["email"]))
+    assert sorted(marketo.list_members(list_id)) == sorted(ids)
+    assert marketo.guard.calls["lists.members"] == 3
+    members = list(marketo.read_list(list_id, ["email"]))
     assert sorted(record.id for record in members) == sorted(ids)
     assert members[0].fields == {"email": marketo_fake.store.leads[int(members[0].id)]["email"]}
-    assert marketo.guard.calls["lists.members"] == 3
+    assert marketo.guard.calls["lists.members"] == 6
 
     removed = marketo.remove_from_list(list_id, ids[:2])
     again = marketo.remove_from_list(list_id, ids[:1])
     assert [result.outcome for result in removed] == [Outcome.UPDATED, Outcome.UPDATED]
     assert again[0].outcome is Outcome.UNCHANGED
-    assert len(list(marketo.list_members(list_id, []))) == 648
+    assert len(list(marketo.list_members(list_id))) == 648
 
 
 def test_list_ids_must_be_numeric(marketo):

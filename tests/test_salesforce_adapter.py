@@ -172,36 +172,17 @@ def test_describe(make_salesforce):
     assert not schema.field("IsConverted").createable and schema.field("Email").length == 80
 
 
-def test_bulk_upsert_and_bulk_query(make_salesforce, sf_fake):
+def test_bulk_query_streams_every_row_through_the_guard(make_salesforce, sf_fake):
+    ids = seed_leads(sf_fake, 5)
+    sf_fake.seed({"Lead": [{"LastName": "Titled", "Company": "Acme", MA_ID: "ma-t", "Title": "x"}]})
     adapter = make_salesforce()
-    records = [lead(f"ma-{i}", Title=None) for i in range(5)] + [lead("ma-x", Company=None)]
-    results = adapter.bulk_upsert("Lead", MA_ID, records, poll_s=0.01)
-    assert [r.outcome for r in results] == [Outcome.CREATED] * 5 + [Outcome.FAILED]
-    assert (results[5].error.code, results[5].error.category, results[5].error.fields) == (
-        "REQUIRED_FIELD_MISSING",
-        ErrorCategory.RECORD_REJECT,
-        ("Company",),
-    )
-    assert all(r.id and r.id.startswith("00Q") for r in results[:5])
-    calls = dict(adapter.guard.calls)
-    assert calls == {
-        "oauth.token": 1,
-        "bulk.create": 1,
-        "bulk.upload": 1,
-        "bulk.close": 1,
-        "bulk.job": 1,
-        "bulk.results": 3,
-    }
-    assert adapter.guard.total_calls == sf_fake.total_calls  # every request went through the guard
-
-    [again, twice, twin] = adapter.bulk_upsert(
-        "Lead", MA_ID, [lead("ma-0", Title="x"), lead("ma-9"), lead("MA-9")]
-    )
-    assert (again.outcome, again.id) == (Outcome.UPDATED, results[0].id)
-    assert twice.error.code == twin.error.code == "DUPLICATE_VALUE"
 
     found = list(adapter.bulk_query("SELECT Id, Revloop_MA_Id__c, Title FROM Lead", poll_s=0.01))
-    assert sorted((r.fields[MA_ID], r.fields["Title"]) for r in found) == [("ma-0", "x")] + [
-        (f"ma-{i}", None) for i in range(1, 5)
+
+    assert sorted((r.fields[MA_ID], r.fields["Title"]) for r in found) == [
+        *((f"ma-{i}", None) for i in range(5)),
+        ("ma-t", "x"),
     ]
-    assert {r.id for r in found} == {r.id for r in results[:5]}
+    assert set(ids) < {r.id for r in found}
+    assert adapter.guard.calls["bulk.create"] == 1 and adapter.guard.calls["bulk.results"] == 1
+    assert adapter.guard.total_calls == sf_fake.total_calls  # every request went through the guard

@@ -26,7 +26,6 @@ from connector.errors import (
 from connector.records import Outgoing
 from connector.systems import make_guard
 from connector.systems.salesforce.adapter import SalesforceSystem
-from connector.systems.salesforce.bulk import parse_bulk_error
 from connector.systems.salesforce.errors import SalesforceClassifier
 from connector.systems.salesforce.settings import SalesforceSettings
 
@@ -379,56 +378,33 @@ def test_transport_failures(exception, expected):
     assert type(classified) is expected
 
 
-def test_bulk_requests_and_polling(wire):
-    jobs = f"{API}jobs/ingest"
-    wire.post(jobs, json={"id": "750X", "state": "Open"})
-    wire.put(f"{jobs}/750X/batches", status=201)
-    wire.patch(f"{jobs}/750X", json={"id": "750X", "state": "UploadComplete"})
-    wire.get(f"{jobs}/750X", json={"state": "InProgress"})
-    wire.get(f"{jobs}/750X", json={"state": "JobComplete"})
+def test_bulk_query_polls_then_follows_the_locator(wire):
+    jobs = f"{API}jobs/query"
+    wire.post(jobs, json={"id": "750Q", "state": "UploadComplete"})
+    wire.get(f"{jobs}/750Q", json={"state": "InProgress"})
+    wire.get(f"{jobs}/750Q", json={"state": "JobComplete"})
     wire.get(
-        f"{jobs}/750X/successfulResults",
-        body='"sf__Id","sf__Created","Key__c","Active__c","Title"\n"a01","true","k1","true","#N/A"\n',
+        f"{jobs}/750Q/results",
+        body='"Id","Title"\n"00Q1","CEO"\n',
+        headers={"Sforce-Locator": "MTAwMDA"},
+        match=[responses.matchers.query_param_matcher({"maxRecords": "50000"})],
     )
     wire.get(
-        f"{jobs}/750X/failedResults",
-        body='"sf__Id","sf__Error","Key__c","Active__c","Title"\n'
-        '"","STRING_TOO_LONG:Title: data value too large: x (max length=5):Title --","k2","false","long"\n',
+        f"{jobs}/750Q/results",
+        body='"Id","Title"\n"00Q2",""\n',
+        headers={"Sforce-Locator": "null"},
+        match=[responses.matchers.query_param_matcher({"maxRecords": "50000", "locator": "MTAwMDA"})],
     )
-    wire.get(f"{jobs}/750X/unprocessedrecords", body='"Key__c","Active__c","Title"\n')
     sleeps: list[float] = []
     adapter = make_adapter(sleep=sleeps.append)
-    records = [
-        Outgoing("k1", {"Active__c": True, "Title": None}),
-        Outgoing("k2", {"Active__c": False, "Title": "long"}),
-        Outgoing("k3", {}),
-    ]
-    results = adapter.bulk_upsert("Account", "Key__c", records, poll_s=0.25)
-    create, upload, close = (call.request for call in wire.calls[1:4])
-    assert json.loads(create.body) == {
-        "object": "Account",
-        "contentType": "CSV",
+
+    rows = list(adapter.bulk_query("SELECT Id, Title FROM Lead", poll_s=0.25))
+
+    assert json.loads(wire.calls[1].request.body) == {
+        "operation": "query",
+        "query": "SELECT Id, Title FROM Lead",
         "lineEnding": "LF",
         "columnDelimiter": "COMMA",
-        "operation": "upsert",
-        "externalIdFieldName": "Key__c",
     }
-    assert upload.headers["Content-Type"] == "text/csv"
-    assert upload.body.decode() == "Key__c,Active__c,Title\nk1,true,#N/A\nk2,false,long\nk3,,\n"
-    assert json.loads(close.body) == {"state": "UploadComplete"}
     assert sleeps == [0.25]
-    assert [r.outcome.value for r in results] == ["created", "failed", "failed"]
-    assert (results[1].error.code, results[1].error.fields) == ("STRING_TOO_LONG", ("Title",))
-    assert results[2].error.code == "UNPROCESSED" and results[2].error.category is ErrorCategory.TRANSIENT
-
-
-def test_parse_bulk_error():
-    error = parse_bulk_error("DUPLICATES_DETECTED:Use one of these records?: --")
-    assert (error.code, error.message, error.fields, error.category) == (
-        "DUPLICATES_DETECTED",
-        "Use one of these records?",
-        (),
-        ErrorCategory.RECORD_REJECT,
-    )
-    mixed = parse_bulk_error("INVALID_FIELD_FOR_INSERT_UPDATE:Unable to create/update fields: A, B:A,B --")
-    assert (mixed.fields, mixed.category) == (("A", "B"), ErrorCategory.SCHEMA_DRIFT)
+    assert [(row.id, row.fields["Title"]) for row in rows] == [("00Q1", "CEO"), ("00Q2", None)]

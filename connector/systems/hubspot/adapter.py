@@ -3,8 +3,8 @@
 Uses the generic CRM objects APIs (any object type), the search API for incremental reads, batch
 read/update/upsert (100 inputs a call), the properties API for describe, associations v4 and lists v3.
 Every call goes through the system's CallGuard; the private app token has no refresh, so a 401 fails
-the run. See hubspot_read (change windows), hubspot_write (bisecting batch writes), hubspot_links
-(associations and lists) and hubspot_errors (classification).
+the run. See read (change windows), write (bisecting batch writes), links (associations and lists)
+and errors (classification).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from connector.errors import ConfigError, SchemaDriftError
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
-from connector.systems.hubspot.links import HubSpotLinks, ListChange
+from connector.systems.hubspot.links import HubSpotLinks
 from connector.systems.hubspot.read import ID_KEYS, HubSpotReader
 from connector.systems.hubspot.settings import HubSpotSettings
 from connector.systems.hubspot.transport import HubSpotTransport
@@ -133,6 +133,7 @@ class HubSpotSystem:
         self._schemas[obj] = ObjectSchema(system=self.kind, object=obj, fields=fields)
         return self._schemas[obj]
 
+    # ---- capabilities: Associations, Lists (see connector.systems.base) -----------------------------
     def associate(
         self,
         from_obj: str,
@@ -146,15 +147,16 @@ class HubSpotSystem:
         return self.links.associate(from_obj, to_obj, pairs, type_id=type_id, category=category)
 
     def find_or_create_list(self, name: str, object_type_id: str = "0-1") -> str:
+        """A MANUAL list of ``object_type_id`` records (contacts by default)."""
         return self.links.find_or_create_list(name, object_type_id)
 
     def list_members(self, list_id: str) -> Iterator[str]:
         return self.links.members(list_id)
 
-    def add_to_list(self, list_id: str, ids: Sequence[str]) -> ListChange:
+    def add_to_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
         return self.links.change_members(list_id, ids, add=True)
 
-    def remove_from_list(self, list_id: str, ids: Sequence[str]) -> ListChange:
+    def remove_from_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
         return self.links.change_members(list_id, ids, add=False)
 
     def _is_unique(self, obj: str, key_field: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import ErrorCategory, RecordRejectedError
@@ -20,13 +19,11 @@ _NOT_ANSWERED = RecordError(
     message="hubspot: the association answer did not mention this pair; it will be sent again",
 )
 
-
-@dataclass(frozen=True)
-class ListChange:
-    """What a membership change did: ids that joined or left, and ids HubSpot does not know."""
-
-    changed: tuple[str, ...]
-    missing: tuple[str, ...]
+_NO_SUCH_RECORD = RecordError(
+    category=ErrorCategory.RECORD_REJECT,
+    code="NOT_FOUND",
+    message="hubspot: no record with this id, so its list membership cannot change",
+)
 
 
 def pair_key(from_id: str, to_id: str) -> str:
@@ -67,7 +64,17 @@ def _pair_results(chunk: Sequence[tuple[str, str]], body: Mapping[str, Any]) -> 
     return results
 
 
+def _membership_result(record_id: str, changed: set[str], missing: set[str], *, add: bool) -> WriteResult:
+    if record_id in missing:
+        return WriteResult(record_id, Outcome.FAILED, error=_NO_SUCH_RECORD)
+    if record_id in changed:
+        return WriteResult(record_id, Outcome.CREATED if add else Outcome.UPDATED, id=record_id)
+    return WriteResult(record_id, Outcome.UNCHANGED, id=record_id)
+
+
 class HubSpotLinks:
+    """Associations and list memberships of one adapter; every call goes through the transport."""
+
     def __init__(self, transport: HubSpotTransport) -> None:
         self.transport = transport
 
@@ -135,20 +142,25 @@ class HubSpotLinks:
             if not after:
                 return
 
-    def change_members(self, list_id: str, ids: Sequence[str], *, add: bool) -> ListChange:
+    def change_members(self, list_id: str, ids: Sequence[str], *, add: bool) -> list[WriteResult]:
+        """Add or remove records, 100 ids a call; one result per id, in the order given.
+
+        Joining is CREATED and leaving UPDATED; an id already in (or already out of) the list is
+        UNCHANGED; an id HubSpot reports missing is FAILED.
+        """
         memberships = self.transport.memberships
         method = memberships.add_with_http_info if add else memberships.remove_with_http_info
         endpoint = "lists.memberships.add" if add else "lists.memberships.remove"
         changed_key = "recordsIdsAdded" if add else "recordIdsRemoved"  # sic: HubSpot spells it "records"
-        changed: list[str] = []
-        missing: list[str] = []
+        results = []
         for start in range(0, len(ids), CHUNK):
             chunk = [str(record_id) for record_id in ids[start : start + CHUNK]]
             answer = self.transport.call(endpoint, lambda c=chunk, **kw: method(list_id, c, **kw))
             body = answer.body or {}
-            changed.extend(map(str, body.get(changed_key) or ()))
-            missing.extend(map(str, body.get("recordIdsMissing") or ()))
-        return ListChange(tuple(changed), tuple(missing))
+            changed = set(map(str, body.get(changed_key) or ()))
+            missing = set(map(str, body.get("recordIdsMissing") or ()))
+            results += [_membership_result(record_id, changed, missing, add=add) for record_id in chunk]
+        return results
 
     def _list_id(self, name: str, object_type_id: str) -> str | None:
         try:

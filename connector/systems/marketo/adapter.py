@@ -61,7 +61,7 @@ class MarketoSystem:
         self.guard = guard
         self.client = MarketoClient(settings, guard, clock=clock)
         self._changes = ChangeReader(self.client, self._leads_by_id, backfill_days=backfill_days)
-        self._lists = StaticLists(self.client)
+        self._lists = StaticLists(self.client, folder=settings.list_folder)
 
     def __repr__(self) -> str:
         return f"MarketoSystem(base_url={self.client.settings.base_url!r})"
@@ -81,14 +81,6 @@ class MarketoSystem:
         """
         _check_object(obj)
         return self._changes.activities(cursor, fields, activities)
-
-    def read_lead_changes(self, cursor: Cursor | None, fields: Sequence[str]) -> Iterator[Page]:
-        """Like :meth:`read_changes` but only new leads and changes of ``fields`` (leadchanges.json)."""
-        return self._changes.lead_changes(cursor, fields)
-
-    def read_deleted(self, cursor: Cursor | None) -> Iterator[Page]:
-        """Leads deleted since ``cursor``: records with the lead id, no fields and the deletion time."""
-        return self._changes.deleted(cursor)
 
     def read_by_keys(
         self, obj: str, key_field: str, keys: Sequence[str], fields: Sequence[str]
@@ -205,23 +197,28 @@ class MarketoSystem:
             )
         return ObjectSchema(system=self.kind, object=OBJECT, fields=fields)
 
-    # ---- static lists ----------------------------------------------------------------------------
+    # ---- capability: Lists (see connector.systems.base) ------------------------------------------
+    def find_or_create_list(self, name: str) -> str:
+        """The static list called ``name``; a missing one is created in the ``list_folder`` folder."""
+        return self._lists.find_or_create(name)
+
+    def list_members(self, list_id: str) -> Iterator[str]:
+        """The ids of the list's leads, 300 per call."""
+        return self._lists.member_ids(list_id)
+
     def add_to_list(self, list_id: str, lead_ids: Sequence[str]) -> list[WriteResult]:
-        """Add leads to a static list (300 per call); one result per id, CREATED when added."""
+        """Add leads to a static list (300 per call); one result per id, CREATED when added (Marketo
+        reports a lead that was already a member as added too)."""
         return self._lists.change(list_id, lead_ids, add=True)
 
     def remove_from_list(self, list_id: str, lead_ids: Sequence[str]) -> list[WriteResult]:
         """Remove leads from a static list; UPDATED when removed, UNCHANGED when not a member."""
         return self._lists.change(list_id, lead_ids, add=False)
 
-    def list_members(self, list_id: str, fields: Sequence[str]) -> Iterator[Record]:
+    def read_list(self, list_id: str, fields: Sequence[str]) -> Iterator[Record]:
+        """Every lead of a static list with ``fields``, 300 per call: a first load of the leads a list
+        selects, whatever their activity."""
         return self._lists.members(list_id, fields)
-
-    def find_list(self, name: str) -> str | None:
-        return self._lists.find(name)
-
-    def create_list(self, name: str, folder: str | int) -> str:
-        return self._lists.create(name, folder)
 
 
 def _check_object(obj: str) -> None:

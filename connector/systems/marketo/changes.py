@@ -1,4 +1,4 @@
-"""Marketo's change streams: activities, lead changes and deleted leads, paged by Marketo paging tokens.
+"""Marketo's change stream: the activity log, paged by Marketo paging tokens.
 
 A cursor is ``{"token": <nextPageToken>}``. Marketo's activity log is append-only, so the token of the
 last page starts the next run: a run with no changes costs exactly one call.
@@ -115,32 +115,6 @@ class ChangeReader:
             return Page(records, cursor, activities)
 
         return self._pages("activities", "activities.json", params, cursor, page)
-
-    def lead_changes(self, cursor: Cursor | None, fields: Sequence[str]) -> Iterator[Page]:
-        """New leads and changes of ``fields`` only (``activities/leadchanges.json``)."""
-        if not fields:
-            raise ValueError("read_lead_changes needs at least one field (Marketo requires `fields`)")
-        params = {"fields": ",".join(fields), "batchSize": PAGE_SIZE}
-        return self._pages(
-            "activities.leadchanges",
-            "activities/leadchanges.json",
-            params,
-            cursor,
-            lambda rows, cursor: Page(self._leads_of(rows, fields), cursor),
-        )
-
-    def deleted(self, cursor: Cursor | None) -> Iterator[Page]:
-        """Deleted leads: one Record per deletion, with no fields and the deletion time."""
-
-        def page(rows: list[dict[str, Any]], cursor: Cursor) -> Page:
-            records = tuple(
-                Record(id=str(row.get("leadId")), fields={}, modified_at=iso_utc(row.get("activityDate")))
-                for row in rows
-            )
-            return Page(records, cursor)
-
-        params = {"batchSize": PAGE_SIZE}
-        return self._pages("activities.deletedleads", "activities/deletedleads.json", params, cursor, page)
 
     # ---- internals -------------------------------------------------------------------------------
     def _pages(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from connector.errors import ErrorCategory
+from connector.errors import ConfigError, ErrorCategory, RecordRejectedError
 from connector.records import Outcome, Record, RecordError, WriteResult
 from connector.systems.marketo.changes import PAGE_SIZE, lead_record, read_fields
 from connector.systems.marketo.errors import record_error
@@ -27,8 +27,10 @@ def _numeric(value: str | int, what: str) -> int:
 class StaticLists:
     """Static list calls of one Marketo instance (``lists/{id}/leads.json`` and the Asset API)."""
 
-    def __init__(self, client: MarketoClient) -> None:
+    def __init__(self, client: MarketoClient, *, folder: int | None) -> None:
+        """``folder``: the id of the folder new lists are created in (None: lists are only found)."""
         self.client = client
+        self.folder = folder
 
     def change(self, list_id: str | int, lead_ids: Sequence[str], *, add: bool) -> list[WriteResult]:
         """Add or remove leads, 300 ids per call; one result per given id, in the order given.
@@ -52,21 +54,48 @@ class StaticLists:
         return [_membership_result(str(_numeric(lead_id, "lead id")), answers) for lead_id in lead_ids]
 
     def members(self, list_id: str | int, fields: Sequence[str]) -> Iterator[Record]:
-        """Every member of the list, 300 per call, following ``nextPageToken``."""
-        params: dict[str, Any] = {"batchSize": PAGE_SIZE}
-        if fields:
-            params["fields"] = read_fields(fields)
+        """Every member of the list with ``fields`` (Marketo's defaults when empty), 300 per call."""
+        return (lead_record(row, fields) for row in self._member_rows(list_id, read_fields(fields)))
+
+    def member_ids(self, list_id: str | int) -> Iterator[str]:
+        """The lead id of every member, 300 per call."""
+        return (str(row["id"]) for row in self._member_rows(list_id, "id"))
+
+    def _member_rows(self, list_id: str | int, fields: str) -> Iterator[Mapping[str, Any]]:
+        """The raw member rows, following ``nextPageToken``."""
+        params: dict[str, Any] = {"batchSize": PAGE_SIZE} | ({"fields": fields} if fields else {})
         path = f"lists/{_numeric(list_id, 'list_id')}/leads.json"
         token = None
         while True:
             envelope = self.client.get(
                 "lists.members", path, {**params, **({"nextPageToken": token} if token else {})}
             )
-            for row in envelope.get("result") or []:
-                yield lead_record(row, fields)
+            yield from envelope.get("result") or []
             token = envelope.get("nextPageToken")
             if not token or not envelope.get("result"):
                 return
+
+    def find_or_create(self, name: str) -> str:
+        """The id of the static list named ``name``, created in ``folder`` when missing.
+
+        A create whose answer was lost, or that lost a race, is found by name rather than made twice
+        (list names are unique in an instance).
+        """
+        found = self.find(name)
+        if found is not None:
+            return found
+        if self.folder is None:
+            raise ConfigError(
+                f"marketo: static list {name!r} does not exist and cannot be created: "
+                "set marketo.list_folder to the id of the folder new lists go in"
+            )
+        try:
+            return self.create(name, self.folder)
+        except RecordRejectedError:  # 709: the name exists by now
+            found = self.find(name)
+            if found is None:
+                raise
+            return found
 
     def find(self, name: str) -> str | None:
         """The id of the static list named exactly ``name``, or None."""
@@ -74,9 +103,9 @@ class StaticLists:
         rows = envelope.get("result") or []
         return str(rows[0]["id"]) if rows else None
 
-    def create(self, name: str, folder: str | int) -> str:
+    def create(self, name: str, folder: int) -> str:
         """Create a static list in folder ``folder`` (a folder id); returns the new list's id."""
-        form = {"name": name, "folder": json.dumps({"id": _numeric(folder, "folder"), "type": "Folder"})}
+        form = {"name": name, "folder": json.dumps({"id": folder, "type": "Folder"})}
         envelope = self.client.call(
             "lists.create", "POST", f"{self.client.asset_url}staticLists.json", data=form, idempotent=False
         )

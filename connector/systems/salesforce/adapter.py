@@ -1,10 +1,10 @@
 """The Salesforce adapter: simple-salesforce over a pinned session, every request through the call guard.
 
-Reads are SOQL pages ordered by (SystemModstamp, Id) with a resumable cursor
-(:mod:`.salesforce_soql`); writes are sObject Collections upserts keyed by an external id (200 per
-call, idempotent, one result per record); large backfills use Bulk API 2.0 (:mod:`.salesforce_bulk`).
-Failures are classified in :mod:`.salesforce_errors`. The adapter logs in lazily with OAuth client
-credentials (or uses a given access token) and refreshes the token once when a call answers 401.
+Reads are SOQL pages ordered by (SystemModstamp, Id) with a resumable cursor (:mod:`.soql`); writes
+are sObject Collections upserts keyed by an external id (200 per call, idempotent, one result per
+record); large first loads read with Bulk API 2.0 query jobs (:mod:`.bulk`). Failures are classified in
+:mod:`.errors`. The adapter logs in lazily with OAuth client credentials (or uses a given access token)
+and refreshes the token once when a call answers 401.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from connector.logs import redact, register_secret
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outcome, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.salesforce.bulk import BulkJobs
+from connector.systems.salesforce.bulk import BulkQuery
 from connector.systems.salesforce.errors import SYSTEM, SalesforceClassifier, first_error, record_error
 from connector.systems.salesforce.settings import SalesforceSettings
 from connector.systems.salesforce.soql import ChangeWindow, key_queries, soql_name, to_record
@@ -58,7 +58,7 @@ class SalesforceSystem:
             ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
         )
         self.session.hooks["response"].append(self._observe)
-        self.bulk = BulkJobs(self._call, sleep=sleep)
+        self.bulk = BulkQuery(self._call, sleep=sleep)
         self._sf: Salesforce | None = None
         self._login_lock = threading.Lock()
 
@@ -144,15 +144,9 @@ class SalesforceSystem:
         return ObjectSchema(system=SYSTEM, object=obj, fields=fields)
 
     # ---- Bulk API 2.0 ----------------------------------------------------------------------------------
-    def bulk_upsert(
-        self, obj: str, key_field: str, records: Iterable[Outgoing], *, poll_s: float = 2.0
-    ) -> list[WriteResult]:
-        """Upsert any number of records with Bulk API 2.0 jobs; one result per record, in input order."""
-        return self.bulk.upsert(soql_name(obj), soql_name(key_field), records, poll_s=poll_s)
-
     def bulk_query(self, soql: str, *, poll_s: float = 2.0) -> Iterator[Record]:
         """Stream the rows of a Bulk API 2.0 query job (values as text, empty cells as None)."""
-        return self.bulk.query(soql, poll_s=poll_s)
+        return self.bulk.rows(soql, poll_s=poll_s)
 
     # ---- calls, auth and usage -------------------------------------------------------------------------
     def _call(self, endpoint: str, action: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
