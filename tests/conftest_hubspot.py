@@ -34,9 +34,9 @@ def _fast_guard(*, attempts: int = 6, sleep: Callable[[float], None] | None = No
 
 
 @pytest.fixture
-def fast_guard() -> Callable[..., CallGuard]:
+def fast_hubspot_guard() -> Callable[..., CallGuard]:
     """Builds guards with the production logic and no real waiting, so retries cost nothing but calls:
-    ``fast_guard(attempts=6, sleep=SleepLog())``."""
+    ``fast_hubspot_guard(attempts=6, sleep=SleepLog())``."""
     return _fast_guard
 
 

@@ -33,9 +33,9 @@ def _fast_guard(*, attempts: int = 6, max_retry_after_s: float = 0.05, sleep=tim
 
 
 @pytest.fixture
-def fast_guard() -> Callable[..., CallGuard]:
+def fast_marketo_guard() -> Callable[..., CallGuard]:
     """Builds guards with the production logic and tiny waits, so retries cost milliseconds:
-    ``fast_guard(attempts=6, max_retry_after_s=0.05, sleep=time.sleep)``."""
+    ``fast_marketo_guard(attempts=6, max_retry_after_s=0.05, sleep=time.sleep)``."""
     return _fast_guard
 
 

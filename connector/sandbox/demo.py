@@ -11,9 +11,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from connector.config import load_config
+from connector.demo.sandbox_config import write_sandbox_config
 from connector.flows.runner import RunOutcome, run_flow
 from connector.report.render import errors_table, outcome_table
-from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.seed import build_demo_data, seed_sandbox
 from connector.sandbox.server import start_sandbox
 from connector.state import open_store, sync_errors
