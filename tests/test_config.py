@@ -18,9 +18,7 @@ from hypothesis import strategies as st
 
 from connector.config import FlowSettings, load_config
 from connector.errors import ConfigError, ExitCode
-from connector.systems.hubspot.settings import HubSpotSettings
-from connector.systems.marketo.settings import MarketoSettings
-from connector.systems.salesforce.settings import SalesforceSettings
+from connector.systems import SYSTEMS
 
 ENV = {
     "TEST_SF_CLIENT_ID": "sf-client-id-0001",
@@ -507,9 +505,7 @@ def test_asking_for_an_unconfigured_flow_or_system(folder: Path) -> None:
 TABLE_KEYS = {
     "state": ["url"],
     "logging": ["level", "format"],
-    "salesforce": list(SalesforceSettings.model_fields),
-    "hubspot": list(HubSpotSettings.model_fields),
-    "marketo": list(MarketoSettings.model_fields),
+    **{kind: list(spec.settings.model_fields) for kind, spec in SYSTEMS.items()},
 }
 FLOW_KEYS = list(FlowSettings.model_fields)
 INTERESTING_STRINGS = [

@@ -12,9 +12,7 @@ from pydantic import BaseModel
 from connector.config import Config, FlowSettings, LoggingSettings, StateSettings, load_config
 from connector.errors import ConfigError
 from connector.settings import RateLimitSettings
-from connector.systems.hubspot.settings import HubSpotSettings
-from connector.systems.marketo.settings import MarketoSettings
-from connector.systems.salesforce.settings import SalesforceSettings
+from connector.systems import SYSTEMS
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"
@@ -28,9 +26,7 @@ SECRETS = {
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "state": StateSettings,
     "logging": LoggingSettings,
-    "salesforce": SalesforceSettings,
-    "hubspot": HubSpotSettings,
-    "marketo": MarketoSettings,
+    **{kind: spec.settings for kind, spec in SYSTEMS.items()},  # every registered system is documented
 }
 HEADER = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
 KEY_LINE = re.compile(r"^#?\s*([a-z_]+)\s*=", re.MULTILINE)
