@@ -10,8 +10,10 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from connector.config import SYSTEM_KINDS, Config, SystemSettings, read_file_secret
+from connector.config import Config
 from connector.errors import ConfigError
+from connector.settings import SystemSettings, read_file_secret
+from connector.systems import SYSTEMS
 
 
 def check_references(config: Config, path: Path) -> list[str]:
@@ -24,7 +26,7 @@ def check_references(config: Config, path: Path) -> list[str]:
             kind = getattr(flow, role)
             if getattr(config, kind) is None:
                 problems.append(f"{path}: flows.{name}.{role}: {kind!r} has no [{kind}] table in the config")
-    for kind in SYSTEM_KINDS:
+    for kind in SYSTEMS:
         settings = getattr(config, kind)
         if settings is None:
             continue

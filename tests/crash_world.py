@@ -23,9 +23,9 @@ from checker import Ledger, Observed, Report, Source, check, cursor_ahead
 from sqlalchemy import Engine, select
 
 from connector.config import load_config
+from connector.demo.sandbox_config import write_sandbox_config
 from connector.flows.crashpoints import ENV as CRASH_ENV
 from connector.flows.runner import run_flow
-from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.server import Sandbox
 from connector.state import open_store
 from connector.state.tables import runs

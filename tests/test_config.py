@@ -16,14 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.config import (
-    FlowSettings,
-    HubSpotSettings,
-    MarketoSettings,
-    SalesforceSettings,
-)
+from connector.config import FlowSettings
 from connector.errors import ConfigError, ExitCode
 from connector.flows.checks import load_checked_config
+from connector.systems import SYSTEMS
 
 ENV = {
     "TEST_SF_CLIENT_ID": "sf-client-id-0001",
@@ -512,9 +508,7 @@ def test_asking_for_an_unconfigured_flow_or_system(folder: Path) -> None:
 TABLE_KEYS = {
     "state": ["url"],
     "logging": ["level", "format"],
-    "salesforce": list(SalesforceSettings.model_fields),
-    "hubspot": list(HubSpotSettings.model_fields),
-    "marketo": list(MarketoSettings.model_fields),
+    **{kind: list(spec.settings.model_fields) for kind, spec in SYSTEMS.items()},
 }
 FLOW_KEYS = list(FlowSettings.model_fields)
 INTERESTING_STRINGS = [

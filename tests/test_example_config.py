@@ -9,18 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from connector.config import (
-    Config,
-    FlowSettings,
-    HubSpotSettings,
-    LoggingSettings,
-    MarketoSettings,
-    RateLimitSettings,
-    SalesforceSettings,
-    StateSettings,
-    load_config,
-)
+from connector.config import Config, FlowSettings, LoggingSettings, StateSettings, load_config
 from connector.errors import ConfigError
+from connector.settings import RateLimitSettings
+from connector.systems import SYSTEMS
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"
@@ -34,9 +26,7 @@ SECRETS = {
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "state": StateSettings,
     "logging": LoggingSettings,
-    "salesforce": SalesforceSettings,
-    "hubspot": HubSpotSettings,
-    "marketo": MarketoSettings,
+    **{kind: spec.settings for kind, spec in SYSTEMS.items()},  # every registered system is documented
 }
 HEADER = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
 KEY_LINE = re.compile(r"^#?\s*([a-z_]+)\s*=", re.MULTILINE)
