@@ -28,6 +28,7 @@ from pydantic import (
 
 from connector.errors import ConfigError
 from connector.logs import register_secret
+from connector.validation import describe_errors
 
 SYSTEM_KINDS = ("salesforce", "hubspot", "marketo")
 
@@ -218,7 +219,7 @@ class Config(Strict):
 
 def load_config(path: Path | str) -> Config:
     """Load and validate ``path``; raise ConfigError listing every problem found."""
-    from connector.config_checks import check_references, describe_error
+    from connector.config_checks import check_references
 
     path = Path(path)
     try:
@@ -232,7 +233,7 @@ def load_config(path: Path | str) -> Config:
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(str(path), problems=[describe_error(path, err) for err in exc.errors()]) from None
+        raise ConfigError(str(path), problems=describe_errors(exc, source=path, model=Config)) from None
     config._path = path
     config = _absolutize(config)
     problems = check_references(config, path)
