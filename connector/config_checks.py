@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from connector.config import SYSTEM_KINDS, Config, SystemSettings, read_file_secret
-from connector.errors import ConfigError, MappingError, RuleError
+from connector.errors import ConfigError
 from connector.flows import FLOW_KINDS as FLOWS
-from connector.mapping import load_mapping
+from connector.flows.mappings import load_flow_mapping
 
 
 def check_references(config: Config, path: Path) -> list[str]:
@@ -46,8 +46,8 @@ def _key_collisions(config: Config, path: Path) -> list[str]:
     problems = []
     for name, flow in config.flows.items():
         try:
-            target = load_mapping(flow.mapping).spec.target
-        except (MappingError, RuleError):
+            target = load_flow_mapping(flow.mapping, flow.kind or name).spec.target
+        except ConfigError:
             continue  # `revloop mappings check` reports broken mappings
         keys = [(target.object, target.upsert_key)]
         if target.contact_object and target.contact_upsert_key:

@@ -27,7 +27,8 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
     refuses and required target fields left unmapped, each with its mapping file and key. Exit 2 on
     any problem.
     """
-    from connector.mapping import check_against_schema, load_mapping
+    from connector.flows.handoff.sections import check_against_schema
+    from connector.flows.mappings import load_flow_mapping
     from connector.systems import build_system
 
     config = state.config()
@@ -35,7 +36,7 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
     for name in flows or tuple(config.flows):
         flow = config.flow(name)
         try:
-            mapping = load_mapping(flow.mapping)
+            mapping = load_flow_mapping(flow.mapping, flow.kind or name)
         except MappingError as exc:
             problems += exc.problems
             continue

@@ -1,7 +1,8 @@
 """Conflict rules: which mapped values may be written now, given what the target holds.
 
-``ma_wins`` / ``sfa_wins`` / ``sfa_wins_unless_blank`` / ``do_not_sync`` are resolved per direction into a
-:class:`~connector.mapping.spec.WritePolicy` at load time; this module applies the policy to one write.
+``source_wins`` / ``target_wins`` / ``target_wins_unless_blank`` / ``do_not_sync`` are resolved per direction
+into a :class:`~connector.mapping.spec.WritePolicy` at load time; this module applies the policy to one
+write. Messages quote the rule as the file writes it (a version 1 file may still say ``sfa_wins``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping as Values
 from dataclasses import dataclass
 from typing import Any
 
-from connector.mapping.load import CompiledField
+from connector.mapping.compiled import CompiledField
 from connector.mapping.spec import WritePolicy
 from connector.mapping.template import render_text
 from connector.mapping.transforms import is_blank

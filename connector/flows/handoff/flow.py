@@ -25,11 +25,13 @@ from typing import Any
 from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows import identity_mirror
 from connector.flows.crashpoints import crash_point
+from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
+from connector.flows.handoff.sections import fields_needing_current
 from connector.flows.handoff.source import SourceReader
 from connector.flows.handoff.tasks import FollowUpTasks
 from connector.flows.handoff.writeback import Writeback, WrittenRecord
-from connector.mapping import fields_needing_current, load_mapping
+from connector.mapping import load_mapping
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
 from connector.state import identity, links, outbox, sync_errors
 from connector.state.db import utcnow
@@ -45,13 +47,14 @@ class Handoff:
     """The handoff flow for one run (see the module docstring)."""
 
     kind = "handoff"
+    mapping_spec = HandoffMappingSpec
     counters = (
         "read", "qualified", "created", "updated", "linked", "unchanged", "written_back", "failed",
     )  # fmt: skip
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self.mapping = load_mapping(ctx.settings.mapping)
+        self.mapping = load_mapping(ctx.settings.mapping, spec=self.mapping_spec)
         self.direction = f"{ctx.flow}:{STAGE}"
         self.writeback = Writeback(ctx, self.mapping)
         self.tasks = FollowUpTasks(ctx, self.mapping)

@@ -12,14 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from connector.flows.handoff.sections import fields_needing_current, qualify
 from connector.mapping import Mapping as MappingFile
-from connector.mapping import (
-    RuleEvaluationError,
-    compute_metrics,
-    fields_needing_current,
-    qualify,
-    required_source_fields,
-)
+from connector.mapping import RuleEvaluationError, compute_metrics, required_source_fields
 from connector.records import Activity, Page, Record
 from connector.state import activity, links, outbox, runs, sync_errors
 from connector.state.sync_errors import ErrorReport

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from connector.flows.handoff.sections import map_task
 from connector.flows.pipeline import OutboxStage
-from connector.mapping import MappingFailure, map_task
+from connector.mapping import MappingFailure
 from connector.records import Outgoing, WriteResult
 from connector.state import outbox
 from connector.state.db import utcnow
