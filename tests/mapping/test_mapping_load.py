@@ -355,3 +355,29 @@ def test_mutated_valid_documents_raise_only_typed_errors(path, value):
 def test_arbitrary_text_raises_only_typed_errors(text):
     with contextlib.suppress(MappingError, RuleError):
         parse_mapping(text, source=SOURCE, spec=HandoffMappingSpec)
+
+
+TASK = {"upsert_key": "Revloop_Task_Key__c", "fields": {"Subject": {"value": "Follow up"}}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"task": {**TASK, "colour": "blue"}},
+            "task.colour: unknown key; expected one of: object, upsert_key, due_in_days, on, fields",
+        ),
+        (
+            {"task": {**TASK, "fields": {"Subject": {"value": "Follow up", "colour": "blue"}}}},
+            "task.fields.Subject.colour: unknown key; "
+            "expected one of: from, value, template, transform, map, unmapped, default, required, conflict",
+        ),
+        ({"task": {**TASK, "upsert_keys": "x"}}, "task.upsert_keys: unknown key; did you mean 'upsert_key'?"),
+        (
+            {"metrics__pricing_views__colour": "blue"},
+            "metrics.pricing_views.colour: unknown key; expected one of: activity, contains, property",
+        ),
+    ],
+)
+def test_an_unknown_key_in_any_table_lists_the_keys_of_that_table(changes, expected):
+    assert f"{SOURCE}: {expected}" in problems(with_changes(**changes))
