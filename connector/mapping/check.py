@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from connector.mapping.compiled import CompiledField, Mapping
+from connector.mapping.conflicts import WritePolicy
 from connector.mapping.engine import required_source_fields
 from connector.mapping.shape import FieldRefused, conform, value_family
-from connector.mapping.spec import WritePolicy
 from connector.records import FieldSchema, ObjectSchema
 
 _FAMILY_OF_TRANSFORM = {"to_date": "date", "to_datetime": "date", "date": "date", "phone_e164": "text"}

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # spec.py names Mapping as the default compiled form, so import its types lazily
+    from connector.mapping.conflicts import WritePolicy
     from connector.mapping.rules import Rule
-    from connector.mapping.spec import FieldSpec, MappingSpec, MetricSpec, WritePolicy
+    from connector.mapping.spec import FieldSpec, MappingSpec, MetricSpec
     from connector.mapping.template import Template
     from connector.mapping.transforms import Transform
 

@@ -16,9 +16,8 @@ from typing import Any
 
 from connector.errors import ErrorCategory
 from connector.mapping.compiled import CompiledField, Mapping
-from connector.mapping.conflicts import Conflicts
+from connector.mapping.conflicts import Conflicts, WritePolicy
 from connector.mapping.shape import FieldRefused, PicklistRefused, shape_value
-from connector.mapping.spec import WritePolicy
 from connector.mapping.template import render_text
 from connector.mapping.transforms import is_blank
 from connector.records import ObjectSchema, Outgoing, RecordError

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from connector.errors import MappingError, RuleError
 from connector.mapping import spec as s
 from connector.mapping.compiled import CompiledField, Mapping
+from connector.mapping.conflicts import VERSION_1_CONFLICTS, Conflict, Direction, write_policy
 from connector.mapping.rules import Rule, RuleNames, compile_rule
 from connector.mapping.template import Template, TemplateSyntaxError, parse_template
 from connector.mapping.transforms import Transform, TransformSpecError, compile_step
@@ -78,9 +79,7 @@ class _Compiler:
         self.source = source
         self.problems: list[str] = []
         self.rule_problems: list[str] = []
-        self.metrics: Table[str, s.MetricSpec] = (
-            spec.value_at(spec.metrics_key) if spec.metrics_key else None
-        ) or {}
+        self.metrics = spec.metric_specs()
         self.kind_context = frozenset(spec.context_names)
         self.context_names = self.kind_context | frozenset(self.metrics)
         self.source_fields = _declared_source_fields(spec, self.metrics, self.context_names)
@@ -125,10 +124,10 @@ class _Compiler:
         key_path = f"{section.key_path}.{name}"
         transforms = tuple(self._transforms(field, key_path))
         template = self._template(field, key_path, section.direction)
-        if section.direction is s.Direction.TO_SOURCE:
+        if section.direction is Direction.TO_SOURCE:
             self._check_origin_written_back(field, key_path, section)
         self._check_conflict_name(field, key_path)
-        policy = s.write_policy(field.conflict_rule, section.direction)
+        policy = write_policy(field.conflict_rule, section.direction)
         return CompiledField(name, field, transforms, template, policy, key_path)
 
     def _transforms(self, field: s.FieldSpec, key_path: str) -> Iterable[Transform]:
@@ -138,7 +137,7 @@ class _Compiler:
             except TransformSpecError as exc:
                 self._problem(f"{key_path}.transform[{index}]", str(exc))
 
-    def _template(self, field: s.FieldSpec, key_path: str, direction: s.Direction) -> Template | None:
+    def _template(self, field: s.FieldSpec, key_path: str, direction: Direction) -> Template | None:
         if field.template is None:
             return None
         try:
@@ -147,7 +146,7 @@ class _Compiler:
             self._problem(f"{key_path}.template", str(exc))
             return None
         known = self.context_names
-        if direction is s.Direction.TO_TARGET:
+        if direction is Direction.TO_TARGET:
             known = known | self.source_fields
         for name in sorted(template.names - known):
             self._problem(f"{key_path}.template", f"unknown name {{{name}}}; known names: {_listing(known)}")
@@ -161,7 +160,7 @@ class _Compiler:
                 f"unknown name {field.from_!r}; [{section.table}] values come from the context: "
                 f"{_listing(self.context_names)}",
             )
-        if field.conflict_rule is s.Conflict.TARGET_WINS_UNLESS_BLANK:
+        if field.conflict_rule is Conflict.TARGET_WINS_UNLESS_BLANK:
             self._problem(
                 f"{key_path}.conflict",
                 f"{field.conflict} has no meaning in [{section.table}]; use target_wins (always write), "
@@ -170,7 +169,7 @@ class _Compiler:
 
     def _check_conflict_name(self, field: s.FieldSpec, key_path: str) -> None:
         """A version 1 name: a deprecation warning in a version 1 file, a problem in a later one."""
-        renamed = s.VERSION_1_CONFLICTS.get(field.conflict or "")
+        renamed = VERSION_1_CONFLICTS.get(field.conflict or "")
         if renamed is None:
             return
         if self.spec.version == 1:
@@ -206,7 +205,7 @@ def _declared_source_fields(
     if spec.source.campaign_field is not None:
         names.add(spec.source.campaign_field)
     for section in spec.field_sections:
-        if section.direction is s.Direction.TO_TARGET:
+        if section.direction is Direction.TO_TARGET:
             fields: dict[str, s.FieldSpec] = spec.value_at(section.key_path) or {}
             names.update(field.from_ for field in fields.values() if field.from_ is not None)
     names.update(metric.property for metric in metrics.values() if metric.property is not None)

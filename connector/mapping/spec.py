@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from connector.mapping.compiled import Mapping
+from connector.mapping.conflicts import VERSION_1_CONFLICTS, Conflict, Direction
 
 
 def _scalar(value: Any) -> str | int | float | bool:
@@ -77,31 +78,6 @@ ConflictName = Annotated[str, AfterValidator(_conflict_name)]
 
 ACTIVITY_KINDS: tuple[str, ...] = ("page_view", "form_fill", "link_click", "email_open", "email_click")
 """Activity kinds a metric may count (the ``kind`` of :class:`connector.records.Activity`)."""
-
-
-class Direction(StrEnum):
-    """Which way a table of fields writes, relative to the mapping's ``[source]`` and ``[target]``."""
-
-    TO_TARGET = "to_target"  # read from the source, written to the target: the flow's direction
-    TO_SOURCE = "to_source"  # values the flow knows after writing the target, written back to the source
-
-
-class Conflict(StrEnum):
-    """Whose edits win when both systems hold a value, named by direction: ``[source]`` or ``[target]``."""
-
-    SOURCE_WINS = "source_wins"
-    TARGET_WINS = "target_wins"
-    TARGET_WINS_UNLESS_BLANK = "target_wins_unless_blank"
-    DO_NOT_SYNC = "do_not_sync"
-
-
-VERSION_1_CONFLICTS: dict[str, Conflict] = {
-    "ma_wins": Conflict.SOURCE_WINS,
-    "sfa_wins": Conflict.TARGET_WINS,
-    "sfa_wins_unless_blank": Conflict.TARGET_WINS_UNLESS_BLANK,
-}
-"""Version 1 named the rules after the handoff's systems (MA = source, SFA = target). Version 1 files
-may still use these names (with a deprecation warning); version 2 files may not."""
 
 
 class Unmapped(StrEnum):
@@ -257,38 +233,10 @@ class MappingSpec(Strict):
                 return None
         return value
 
+    def metric_specs(self) -> dict[str, MetricSpec]:
+        """The metrics by name: the table at ``metrics_key``, or none."""
+        return (self.value_at(self.metrics_key) if self.metrics_key else None) or {}
+
     def kind_problems(self) -> list[tuple[str, str]]:
         """(key path, message) for checks a kind's sections need beyond their own tables."""
         return []
-
-
-class WritePolicy(StrEnum):
-    """A conflict rule resolved for one direction: when the system being written gets the mapped value."""
-
-    ALWAYS = "always"  # the side revloop reads from wins
-    UNLESS_CHANGED = (
-        "unless_changed"  # on create; on update only while the target still holds what revloop wrote
-    )
-    ONLY_IF_BLANK = "only_if_blank"  # on create; on update only where the target is blank
-    NEVER = "never"
-
-
-def write_policy(conflict: Conflict | None, direction: Direction) -> WritePolicy:
-    """Resolve ``conflict`` for a table of fields that writes in ``direction``.
-
-    The names say whose edits win. Writing the target, the source is read, so ``source_wins`` (the
-    default) always writes, ``target_wins`` writes once and then leaves values changed in the target
-    alone, and ``target_wins_unless_blank`` only fills blanks. Writing back to the source, the target is
-    what revloop read, so ``target_wins`` (the default there) always writes and ``source_wins`` writes
-    once and then leaves values changed in the source alone; ``target_wins_unless_blank`` has no meaning
-    there and the loader refuses it.
-    """
-    if conflict is Conflict.DO_NOT_SYNC:
-        return WritePolicy.NEVER
-    if direction is Direction.TO_SOURCE:
-        return WritePolicy.UNLESS_CHANGED if conflict is Conflict.SOURCE_WINS else WritePolicy.ALWAYS
-    if conflict is Conflict.TARGET_WINS:
-        return WritePolicy.UNLESS_CHANGED
-    if conflict is Conflict.TARGET_WINS_UNLESS_BLANK:
-        return WritePolicy.ONLY_IF_BLANK
-    return WritePolicy.ALWAYS

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import ClassVar
 
 import pytest
 from pydantic import Field
@@ -13,7 +12,8 @@ from connector.errors import ConfigError, MappingError
 from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.mappings import load_flow_mapping
 from connector.mapping import Direction, FieldSection, MappingSpec, Strict, build_mapping
-from connector.mapping.spec import FieldSpec, WritePolicy
+from connector.mapping.conflicts import WritePolicy
+from connector.mapping.spec import FieldSpec
 
 SOURCE = "mappings/handoff/kinds.toml"
 
@@ -204,7 +204,7 @@ class BeaconMappingSpec(MappingSpec):
     """A made-up kind: the core plus a [beacon] table of fields written back to the source."""
 
     for_kind = "beacon"
-    field_sections: ClassVar = (
+    field_sections = (
         *MappingSpec.field_sections,
         FieldSection("beacon.fields", Direction.TO_SOURCE),
     )

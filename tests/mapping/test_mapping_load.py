@@ -14,7 +14,7 @@ from connector.errors import ConfigError, MappingError, RuleError
 from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.mappings import load_all_mappings
 from connector.mapping import build_mapping, load_mapping, parse_mapping
-from connector.mapping.spec import WritePolicy
+from connector.mapping.conflicts import WritePolicy
 
 SOURCE = "mappings/handoff/test.toml"
 
