@@ -11,6 +11,7 @@ import ipaddress
 import os
 import stat
 import tomllib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -176,6 +177,10 @@ class FlowSettings(Strict):
     source: Literal["salesforce", "hubspot", "marketo"]
     target: Literal["salesforce", "hubspot", "marketo"]
 
+    def roles(self) -> dict[str, str]:
+        """The systems this flow uses, by role."""
+        return {"source": self.source, "target": self.target}
+
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str) -> str:
@@ -212,13 +217,21 @@ class Config(Strict):
             raise ConfigError(f"{self.path}: flows.{name}: no such flow (configured: {known})")
         return self.flows[name]
 
+    def flow_kind(self, name: str) -> str:
+        """The kind of flow ``name``: its ``kind`` key, else the table name ([flows.handoff] is a handoff)."""
+        return self.flow(name).kind or name
+
     def redacted(self) -> dict[str, Any]:
         """The effective config as plain data; secret references are shown, values never are."""
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def load_config(path: Path | str) -> Config:
-    """Load and validate ``path``; raise ConfigError listing every problem found."""
+ConfigCheck = Callable[[Config], list[str]]
+"""A check a higher layer adds (the flow kinds' checks): problems, each naming file and key."""
+
+
+def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> Config:
+    """Load and validate ``path``, then run ``checks``; raise ConfigError listing every problem found."""
     from connector.config_checks import check_references
 
     path = Path(path)
@@ -237,6 +250,8 @@ def load_config(path: Path | str) -> Config:
     config._path = path
     config = _absolutize(config)
     problems = check_references(config, path)
+    for check in checks:
+        problems += check(config)
     if problems:
         raise ConfigError(str(path), problems=problems)
     return config

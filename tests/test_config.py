@@ -1,4 +1,4 @@
-"""load_config on real files: valid configs load, every problem is reported at once with file, key,
+"""load_checked_config on real files: valid configs load, every problem is reported at once with file, key,
 value and expectation, secrets are referenced and never shown, and nothing but ConfigError escapes."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from connector.config import (
     HubSpotSettings,
     MarketoSettings,
     SalesforceSettings,
-    load_config,
 )
 from connector.errors import ConfigError, ExitCode
+from connector.flows.checks import load_checked_config
 
 ENV = {
     "TEST_SF_CLIENT_ID": "sf-client-id-0001",
@@ -77,7 +77,7 @@ def write(folder: Path, text: str, name: str = "config.toml") -> Path:
 
 def problems_of(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as raised:
-        load_config(path)
+        load_checked_config(path)
     assert raised.value.exit_code == ExitCode.USAGE
     assert str(raised.value) == "\n".join(raised.value.problems)
     return raised.value.problems
@@ -125,7 +125,7 @@ VALID = {
 
 @pytest.mark.parametrize("text", VALID.values(), ids=VALID.keys())
 def test_valid_configs_load(folder: Path, text: str) -> None:
-    config = load_config(write(folder, text))
+    config = load_checked_config(write(folder, text))
 
     assert config.path == folder / "config.toml"
     for flow in config.flows.values():
@@ -134,7 +134,7 @@ def test_valid_configs_load(folder: Path, text: str) -> None:
 
 
 def test_defaults_of_a_minimal_config(folder: Path) -> None:
-    config = load_config(write(folder, BASE))
+    config = load_checked_config(write(folder, BASE))
 
     assert config.state.url == "sqlite:///revloop.db"
     assert (config.logging.level, config.logging.format) == ("INFO", "text")
@@ -167,7 +167,7 @@ def test_relative_paths_are_resolved_against_the_config_folder(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
 
-    config = load_config(path)
+    config = load_checked_config(path)
 
     assert config.flow("handoff").mapping == conf / "../mappings/handoff.toml"
     assert config.salesforce.ca_bundle == conf / "ca.pem"
@@ -177,7 +177,9 @@ def test_relative_paths_are_resolved_against_the_config_folder(
 
 def test_absolute_paths_are_kept(folder: Path) -> None:
     mapping = folder / "mappings" / "handoff.toml"
-    config = load_config(write(folder, edit(BASE, '"mappings/handoff.toml"', json.dumps(str(mapping)))))
+    config = load_checked_config(
+        write(folder, edit(BASE, '"mappings/handoff.toml"', json.dumps(str(mapping))))
+    )
     assert config.flow("handoff").mapping == mapping
 
 
@@ -418,7 +420,7 @@ def test_a_missing_secret_names_the_environment_variable(
 def test_reading_a_missing_secret_names_the_variable_and_no_value(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = load_config(write(folder, BASE))
+    config = load_checked_config(write(folder, BASE))
     monkeypatch.delenv("TEST_SF_CLIENT_SECRET")
 
     with pytest.raises(ConfigError) as raised:
@@ -473,7 +475,7 @@ def test_a_secret_file_that_is_a_folder_is_a_config_problem(folder: Path) -> Non
 
 
 def test_a_private_secret_file_is_read_and_stripped(folder: Path) -> None:
-    config = load_config(secret_file_config(folder, "pat-file-secret-0007\n", 0o600))
+    config = load_checked_config(secret_file_config(folder, "pat-file-secret-0007\n", 0o600))
     assert config.hubspot.secret("access_token") == "pat-file-secret-0007"
 
 
@@ -498,7 +500,7 @@ def test_a_folder_instead_of_a_file(tmp_path: Path) -> None:
 
 
 def test_asking_for_an_unconfigured_flow_or_system(folder: Path) -> None:
-    config = load_config(write(folder, BASE))
+    config = load_checked_config(write(folder, BASE))
     with pytest.raises(ConfigError, match=r"flows\.nope: no such flow \(configured: handoff\)"):
         config.flow("nope")
     with pytest.raises(ConfigError, match=r"\[marketo\]"):
@@ -651,7 +653,7 @@ def test_fuzzed_configs_only_ever_raise_config_error(fuzz_folder: Path, document
     path = fuzz_folder / "config.toml"
     path.write_text(to_toml(document), encoding="utf-8")
     try:
-        load_config(path)
+        load_checked_config(path)
     except ConfigError as exc:
         assert exc.problems
         assert all(problem.startswith(str(path)) for problem in exc.problems)
@@ -687,4 +689,4 @@ mapping = "mappings/marketo.toml"
         for p in problems
     )
     (folder / "mappings" / "marketo.toml").write_text(marketo, encoding="utf-8")
-    assert load_config(path).flow("marketo_handoff").source == "marketo"
+    assert load_checked_config(path).flow("marketo_handoff").source == "marketo"

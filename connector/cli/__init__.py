@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from connector import __version__
-from connector.config import Config, load_config
+from connector.config import Config
 from connector.errors import ExitCode, RevloopError
+from connector.flows.checks import load_checked_config
 from connector.logs import redact, setup_logging
 
 stderr = Console(stderr=True, highlight=False)
@@ -30,7 +31,7 @@ class CliState:
 
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_checked_config(self.config_path)
             setup_logging(
                 self.log_level or self._config.logging.level,
                 json_format=self._config.logging.format == "json",

@@ -6,46 +6,29 @@ import json
 
 import click
 from rich.console import Console
-from rich.table import Table
+from sqlalchemy import Engine
 
 from connector.cli import CliState
 from connector.errors import ExitCode
-from connector.report.render import errors_table, runs_table, summary_table
-from connector.state import open_store, outbox, runs, sync_errors
+from connector.flows import counter_order
+from connector.queries import errors, status, usage
+from connector.queries.runs import recent_runs
+from connector.report.render import errors_table, runs_table, status_table, summary_table, usage_table
+from connector.state import open_store, runs
 
 console = Console(highlight=False, markup=False)
-
-# Error stages whose records wait in the outbox under the same stage name.
-_OUTBOX_STAGE = {"map": "write", "match": "write", "write": "write", "writeback": "writeback"}
 
 
 @click.command("status")
 @click.pass_obj
 def status_command(state: CliState) -> int:
-    """Each flow: enabled, paused, records waiting, open errors, last run."""
+    """Each flow: enabled, paused, records waiting, open errors, last run; then API calls per day."""
     config = state.config()
     engine = open_store(config.state.url)
-    table = Table(title="flows", title_justify="left")
-    for column in ("flow", "source → target", "schedule", "state", "waiting", "open errors", "last run"):
-        table.add_column(column, overflow="fold")
-    with engine.begin() as connection:
-        open_errors = {}
-        for flow, _stage, _category, count in sync_errors.summary(connection):
-            open_errors[flow] = open_errors.get(flow, 0) + count
-        for name, flow in config.flows.items():
-            paused = runs.pause_reason(connection, name)
-            waiting = outbox.counts(connection, name)
-            last = runs.recent_runs(engine, name, limit=1)
-            table.add_row(
-                name,
-                f"{flow.source} → {flow.target}",
-                flow.schedule,
-                f"paused: {paused}" if paused else ("enabled" if flow.enabled else "disabled"),
-                ", ".join(f"{stage} {count}" for stage, count in sorted(waiting.items())) or "0",
-                str(open_errors.get(name, 0)),
-                f"{last[0]['status']} at {last[0]['started_at']:%Y-%m-%d %H:%M}" if last else "never",
-            )
-    console.print(table)
+    console.print(status_table(status.flow_statuses(engine, config)))
+    calls = usage.api_usage_by_day(engine)
+    if calls:
+        console.print(usage_table(calls))
     return ExitCode.OK
 
 
@@ -56,7 +39,7 @@ def status_command(state: CliState) -> int:
 def runs_command(state: CliState, flow: str | None, limit: int) -> int:
     """Recent runs with their counts, API calls and messages."""
     engine = open_store(state.config().state.url)
-    console.print(runs_table(runs.recent_runs(engine, flow, limit)))
+    console.print(runs_table(recent_runs(engine, flow, limit), counter_order()))
     return ExitCode.OK
 
 
@@ -75,10 +58,8 @@ def errors_group() -> None:
 def errors_list(state: CliState, flow, category, show_all: bool, limit: int, as_json: bool) -> int:
     """Open sync errors, newest first (payloads are redacted)."""
     engine = open_store(state.config().state.url)
-    statuses = () if show_all else sync_errors.OPEN_STATUSES
-    with engine.begin() as connection:
-        rows = sync_errors.query(connection, flow=flow, statuses=statuses, category=category, limit=limit)
-        summary = sync_errors.summary(connection, flow)
+    rows = errors.list_errors(engine, flow=flow, category=category, include_closed=show_all, limit=limit)
+    summary = errors.summary(engine, flow)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=str, ensure_ascii=False))
@@ -95,29 +76,19 @@ def errors_list(state: CliState, flow, category, show_all: bool, limit: int, as_
 def errors_show(state: CliState, error_id: int) -> int:
     """One error in full, with its redacted payload snapshot."""
     engine = open_store(state.config().state.url)
-    with engine.begin() as connection:
-        rows = sync_errors.query(connection, ids=[error_id], statuses=())
-    if not rows:
+    row = errors.get_error(engine, error_id)
+    if row is None:
         raise click.BadParameter(f"no sync error with id {error_id}", param_hint="ERROR_ID")
-    click.echo(json.dumps(rows[0], default=str, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(row, default=str, ensure_ascii=False, indent=2))
     return ExitCode.OK
 
 
-def _change(state: CliState, ids: tuple[int, ...], flow: str | None, status: str) -> list[dict]:
+def _store_for_selection(state: CliState, ids: tuple[int, ...], flow: str | None) -> Engine:
+    """The state store, once the command names errors by id or by flow (a bare retry/ignore is refused)."""
     engine = open_store(state.config().state.url)
-    with engine.begin() as connection:
-        if not ids:
-            if not flow:
-                raise click.UsageError("give error ids, or --flow to act on all its open errors")
-            ids = tuple(row["id"] for row in sync_errors.query(connection, flow=flow, limit=100_000))
-        rows = sync_errors.set_status(connection, list(ids), status)
-        for row in rows:
-            stage = _OUTBOX_STAGE.get(row["stage"], row["stage"])
-            if status == "retrying":
-                outbox.make_due(connection, row["flow"], stage, [row["record_key"]])
-            else:
-                outbox.park(connection, row["flow"], stage, [row["record_key"]])
-    return rows
+    if not ids and not flow:
+        raise click.UsageError("give error ids, or --flow to act on all its open errors")
+    return engine
 
 
 @errors_group.command("retry")
@@ -126,7 +97,7 @@ def _change(state: CliState, ids: tuple[int, ...], flow: str | None, status: str
 @click.pass_obj
 def errors_retry(state: CliState, error_ids: tuple[int, ...], flow: str | None) -> int:
     """Make the records behind these errors due now; the next run of their flow tries them again."""
-    rows = _change(state, error_ids, flow, "retrying")
+    rows = errors.retry_errors(_store_for_selection(state, error_ids, flow), error_ids, flow)
     console.print(f"{len(rows)} record(s) will be retried on the next run")
     return ExitCode.OK
 
@@ -137,7 +108,7 @@ def errors_retry(state: CliState, error_ids: tuple[int, ...], flow: str | None) 
 @click.pass_obj
 def errors_ignore(state: CliState, error_ids: tuple[int, ...], flow: str | None) -> int:
     """Stop trying these records until their source changes again."""
-    rows = _change(state, error_ids, flow, "ignored")
+    rows = errors.ignore_errors(_store_for_selection(state, error_ids, flow), error_ids, flow)
     console.print(f"{len(rows)} record(s) ignored")
     return ExitCode.OK
 

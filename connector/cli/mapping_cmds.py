@@ -27,30 +27,18 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
     refuses and required target fields left unmapped, each with its mapping file and key. Exit 2 on
     any problem.
     """
-    from connector.flows.handoff.sections import check_against_schema
-    from connector.flows.mappings import load_flow_mapping
-    from connector.systems import build_system
+    from connector.flows import flow_class
+    from connector.flows.runner import build_setup
 
     config = state.config()
     problems: list[str] = []
     for name in flows or tuple(config.flows):
         flow = config.flow(name)
         try:
-            mapping = load_flow_mapping(flow.mapping, flow.kind or name)
+            found = flow_class(config.flow_kind(name)).check_schemas(build_setup(config, name))
         except MappingError as exc:
             problems += exc.problems
             continue
-        source = build_system(flow.source, config.system(flow.source))
-        target = build_system(flow.target, config.system(flow.target))
-        source_schema = source.describe(mapping.spec.source.object)
-        task = mapping.spec.task
-        found = check_against_schema(
-            mapping,
-            target.describe(mapping.spec.target.object),
-            source_schema,
-            source_schema,
-            task_schema=target.describe(task.object) if task else None,
-        )
         summary = "ok" if not found else f"{len(found)} problem(s)"
         console.print(f"{name}: {flow.mapping}: {summary}", soft_wrap=True)
         problems += found
@@ -69,14 +57,11 @@ def mappings_preview(state: CliState, flow: str, limit: int) -> int:
     Reads the source from the flow's cursor, plans every write (matching, routing, mapping, conflict
     rules) and prints the field changes and the API calls the run would cost per system.
     """
-    from connector.flows.handoff.flow import Handoff
-    from connector.flows.handoff.preview import preview
-    from connector.flows.runner import build_context
+    from connector.flows.runner import build_context, open_flow
     from connector.state import open_store
 
     config = state.config()
-    context = build_context(config, flow, open_store(config.state.url))
-    result = preview(Handoff(context), limit)
+    result = open_flow(build_context(config, flow, open_store(config.state.url))).preview(limit)
     table = Table(title=f"{flow}: what the next run would do", title_justify="left")
     for column in ("source record", "action", "changes", "why"):
         table.add_column(column, overflow="fold")

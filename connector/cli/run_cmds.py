@@ -7,6 +7,7 @@ from rich.console import Console
 
 from connector.cli import CliState
 from connector.errors import ExitCode
+from connector.flows import counter_order
 from connector.flows.runner import run_flow
 from connector.report.render import outcome_table
 
@@ -29,7 +30,7 @@ def run_command(state: CliState, flows: tuple[str, ...], run_all: bool) -> int:
     if not flows:
         raise click.UsageError("name at least one flow, or pass --all")
     outcomes = [run_flow(config, flow) for flow in flows]
-    console.print(outcome_table(outcomes))
+    console.print(outcome_table(outcomes, counter_order()))
     for outcome in outcomes:
         if outcome.message:
             console.print(f"{outcome.flow}: {outcome.message}")

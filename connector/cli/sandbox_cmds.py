@@ -37,8 +37,8 @@ def sandbox_command(directory: Path, seed: bool, write_config: Path | None, port
     mappings can be tried safely before revloop is pointed at real orgs. Knobs (latency, rate limits,
     fault plans, call counters) are under /__sandbox__/ on each base URL.
     """
+    from connector.demo.seed import build_demo_data, seed_sandbox
     from connector.sandbox.config_writer import write_sandbox_config
-    from connector.sandbox.seed import build_demo_data, seed_sandbox
     from connector.sandbox.server import start_sandbox
 
     setup_logging("WARNING")
@@ -78,7 +78,7 @@ def demo_command(directory: Path, keep_running: bool) -> int:
     (`revloop --config <dir>/config.toml errors list`). Some records fail, as the demo data intends:
     they are listed with their reasons, and the exit code is still 0 when every flow ran.
     """
-    from connector.sandbox.demo import run_demo
+    from connector.demo.run import run_demo
 
     setup_logging("WARNING")
     return run_demo(directory, console, keep_running=keep_running).exit_code

@@ -11,8 +11,7 @@ import logging
 import os
 import socket
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
@@ -24,55 +23,15 @@ from connector.errors import (
     SchemaDriftError,
 )
 from connector.flows import flow_class
+from connector.flows.base import Flow, FlowSetup, RunContext
 from connector.logs import redact
+from connector.queries.runs import RunOutcome
 from connector.state import open_store, runs
 from connector.state.db import flow_lock
 from connector.systems import build_system
 from connector.systems.base import System
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RunContext:
-    """What a flow gets to do its work; flows never build systems or open stores themselves."""
-
-    config: Config
-    flow: str
-    settings: FlowSettings
-    engine: Engine
-    run_id: int
-    owner: str
-    source: System
-    target: System
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def api_calls(self) -> dict[str, dict[str, int]]:
-        calls: dict[str, Counter[str]] = {}
-        for system in (self.source, self.target):
-            calls.setdefault(system.kind, Counter()).update(system.guard.calls)
-        return {kind: dict(counter) for kind, counter in calls.items()}
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    flow: str
-    status: str  # ok, record_errors, stopped, paused, skipped, locked, failed
-    counts: dict[str, int]
-    api_calls: dict[str, dict[str, int]]
-    message: str = ""
-    run_id: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return {
-            "ok": ExitCode.OK,
-            "skipped": ExitCode.OK,
-            "locked": ExitCode.OK,
-            "record_errors": ExitCode.RECORD_ERRORS,
-            "paused": ExitCode.RECORD_ERRORS,
-            "stopped": ExitCode.UNAVAILABLE,
-        }.get(self.status, ExitCode.RECORD_ERRORS)
 
 
 def new_owner() -> str:
@@ -97,6 +56,20 @@ def run_flow(
             engine.dispose()
 
 
+def build_setup(config: Config, flow: str, *, used_today: Mapping[str, int] | None = None) -> FlowSetup:
+    """The flow's systems by role, each built once from its config table.
+
+    ``used_today``: calls already spent today per system, so each daily budget starts where it is.
+    """
+    settings = config.flow(flow)
+    used = used_today or {}
+    built: dict[str, System] = {}
+    for name in dict.fromkeys(settings.roles().values()):
+        built[name] = build_system(name, config.system(name), used_today=used.get(name, 0))
+    systems = {role: built[name] for role, name in settings.roles().items()}
+    return FlowSetup(config=config, flow=flow, settings=settings, systems=systems)
+
+
 def build_context(
     config: Config,
     flow: str,
@@ -104,25 +77,24 @@ def build_context(
     *,
     run_id: int = 0,
     owner: str | None = None,
-    used_today: dict[str, int] | None = None,
+    used_today: Mapping[str, int] | None = None,
 ) -> RunContext:
     """The context a flow runs in; run_id 0 is for dry runs (previews) that record no run."""
-    settings = config.flow(flow)
-    used = used_today or {}
+    setup = build_setup(config, flow, used_today=used_today)
     return RunContext(
         config=config,
         flow=flow,
-        settings=settings,
+        settings=setup.settings,
+        systems=setup.systems,
         engine=engine,
         run_id=run_id,
         owner=owner or new_owner(),
-        source=build_system(
-            settings.source, config.system(settings.source), used_today=used.get(settings.source, 0)
-        ),
-        target=build_system(
-            settings.target, config.system(settings.target), used_today=used.get(settings.target, 0)
-        ),
     )
+
+
+def open_flow(context: RunContext) -> Flow:
+    """The flow of the context's kind, ready to run or preview."""
+    return flow_class(context.config.flow_kind(context.flow))(context)
 
 
 def _locked_run(
@@ -130,7 +102,7 @@ def _locked_run(
 ) -> RunOutcome:
     with engine.begin() as connection:
         paused = runs.pause_reason(connection, flow)
-        used = {kind: runs.calls_today(connection, kind) for kind in {settings.source, settings.target}}
+        used = {name: runs.calls_today(connection, name) for name in settings.roles().values()}
     if paused:
         return RunOutcome(
             flow, "paused", {}, {}, f"flow {flow} is paused: {paused} (revloop flows resume {flow})"
@@ -139,23 +111,10 @@ def _locked_run(
     if run_id is None:
         return RunOutcome(flow, "skipped", {}, {}, f"window {window} of flow {flow} already ran")
     runs.close_abandoned(engine, flow, run_id)
-    context = RunContext(
-        config=config,
-        flow=flow,
-        settings=settings,
-        engine=engine,
-        run_id=run_id,
-        owner=owner,
-        source=build_system(
-            settings.source, config.system(settings.source), used_today=used[settings.source]
-        ),
-        target=build_system(
-            settings.target, config.system(settings.target), used_today=used[settings.target]
-        ),
-    )
+    context = build_context(config, flow, engine, run_id=run_id, owner=owner, used_today=used)
     status, message = "failed", ""
     try:
-        flow_class(settings.kind or flow)(context).run()
+        open_flow(context).run()
         status = "record_errors" if context.counts["failed"] else "ok"
     except SchemaDriftError as exc:
         status, message = "paused", redact(exc)

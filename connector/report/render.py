@@ -1,4 +1,8 @@
-"""Terminal renderings (rich tables) of runs, sync errors and flow status."""
+"""Terminal renderings (rich tables) of plain data: run outcomes and rows, sync errors, flow status.
+
+Counters are listed in the order the caller gives (the flow kinds' ``counters``), then any others
+alphabetically, so this module knows no flow.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,24 @@ from typing import Any
 
 from rich.table import Table
 
-from connector.flows.runner import RunOutcome
+from connector.queries.errors import ErrorGroup
+from connector.queries.moves import Move
+from connector.queries.runs import RunOutcome
+from connector.queries.status import FlowStatus
+from connector.queries.usage import DailyUsage
 
-COUNT_ORDER = ("read", "qualified", "created", "updated", "linked", "unchanged", "written_back", "failed")
+
+def _table(title: str, columns: Sequence[str], *, fold: bool = False) -> Table:
+    """A table titled on the left; ``fold`` wraps long cells instead of cutting them."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold" if fold else "ellipsis")  # rich's default is ellipsis
+    return table
 
 
-def _counts_text(counts: Mapping[str, int]) -> str:
-    ordered = [key for key in COUNT_ORDER if counts.get(key)]
-    ordered += sorted(key for key in counts if key not in COUNT_ORDER and counts[key])
+def _counts_text(counts: Mapping[str, int], counter_order: Sequence[str]) -> str:
+    ordered = [key for key in counter_order if counts.get(key)]
+    ordered += sorted(key for key in counts if key not in counter_order and counts[key])
     return ", ".join(f"{key} {counts[key]}" for key in ordered) or "-"
 
 
@@ -22,21 +36,30 @@ def _calls_text(api_calls: Mapping[str, Mapping[str, int]]) -> str:
     return ", ".join(f"{system} {sum(calls.values())}" for system, calls in sorted(api_calls.items())) or "-"
 
 
-def outcome_table(outcomes: Iterable[RunOutcome]) -> Table:
-    table = Table(title="runs", title_justify="left")
-    for column in ("flow", "status", "records", "API calls"):
-        table.add_column(column)
+def outcome_table(outcomes: Iterable[RunOutcome], counter_order: Sequence[str]) -> Table:
+    table = _table("runs", ("flow", "status", "records", "API calls"))
     for outcome in outcomes:
         table.add_row(
-            outcome.flow, outcome.status, _counts_text(outcome.counts), _calls_text(outcome.api_calls)
+            outcome.flow,
+            outcome.status,
+            _counts_text(outcome.counts, counter_order),
+            _calls_text(outcome.api_calls),
         )
     return table
 
 
-def runs_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(title="recent runs", title_justify="left")
-    for column in ("id", "flow", "status", "started (UTC)", "seconds", "records", "API calls", "message"):
-        table.add_column(column, overflow="fold")
+def endpoint_calls_table(outcomes: Iterable[RunOutcome]) -> Table:
+    table = _table("API calls by endpoint", ("flow", "system", "endpoint", "calls"))
+    for outcome in outcomes:
+        for system, calls in sorted(outcome.api_calls.items()):
+            for endpoint, count in sorted(calls.items()):
+                table.add_row(outcome.flow, system, endpoint, str(count))
+    return table
+
+
+def runs_table(rows: Sequence[Mapping[str, Any]], counter_order: Sequence[str]) -> Table:
+    columns = ("id", "flow", "status", "started (UTC)", "seconds", "records", "API calls", "message")
+    table = _table("recent runs", columns, fold=True)
     for row in rows:
         seconds = (
             f"{(row['finished_at'] - row['started_at']).total_seconds():.1f}"
@@ -49,7 +72,7 @@ def runs_table(rows: Sequence[Mapping[str, Any]]) -> Table:
             row["status"],
             row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             seconds,
-            _counts_text(row["counts"] or {}),
+            _counts_text(row["counts"] or {}, counter_order),
             _calls_text(row["api_calls"] or {}),
             row["message"] or "",
         )
@@ -57,20 +80,8 @@ def runs_table(rows: Sequence[Mapping[str, Any]]) -> Table:
 
 
 def errors_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table(title="sync errors", title_justify="left")
-    for column in (
-        "id",
-        "flow",
-        "stage",
-        "record",
-        "category",
-        "code",
-        "message",
-        "tries",
-        "last seen",
-        "status",
-    ):
-        table.add_column(column, overflow="fold")
+    columns = ("id", "flow", "stage", "record", "category", "code", "message", "tries", "last seen", "status")
+    table = _table("sync errors", columns, fold=True)
     for row in rows:
         table.add_row(
             str(row["id"]),
@@ -87,10 +98,40 @@ def errors_table(rows: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
-def summary_table(rows: Sequence[tuple[str, str, str, int]]) -> Table:
-    table = Table(title="open sync errors by kind", title_justify="left")
-    for column in ("flow", "stage", "category", "records"):
-        table.add_column(column)
-    for flow, stage, category, count in rows:
-        table.add_row(flow, stage, category, str(count))
+def summary_table(groups: Sequence[ErrorGroup]) -> Table:
+    table = _table("open sync errors by kind", ("flow", "stage", "category", "records"))
+    for group in groups:
+        table.add_row(group.flow, group.stage, group.category, str(group.records))
+    return table
+
+
+def status_table(statuses: Sequence[FlowStatus]) -> Table:
+    columns = ("flow", "source → target", "schedule", "state", "waiting", "open errors", "last run")
+    table = _table("flows", columns, fold=True)
+    for status in statuses:
+        last = status.last_run
+        table.add_row(
+            status.flow,
+            f"{status.source} → {status.target}",
+            status.schedule,
+            f"paused: {status.paused}" if status.paused else status.state,
+            ", ".join(f"{stage} {count}" for stage, count in sorted(status.waiting.items())) or "0",
+            str(status.open_errors),
+            f"{last['status']} at {last['started_at']:%Y-%m-%d %H:%M}" if last else "never",
+        )
+    return table
+
+
+def moves_table(moves: Iterable[Move]) -> Table:
+    table = _table("what moved where", ("flow", "route", "how", "people"))
+    for move in moves:
+        route = f"{move.source} → {move.target} {move.target_object}"
+        table.add_row(move.flow, route, move.how, str(move.people))
+    return table
+
+
+def usage_table(usage: Iterable[DailyUsage]) -> Table:
+    table = _table("API calls per day (UTC)", ("system", "day", "calls"))
+    for day in usage:
+        table.add_row(day.system, day.day, str(day.calls))
     return table

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, select
 
 from connector.cli import main as revloop_main
 from connector.config import Config, load_config
-from connector.flows.runner import RunOutcome, run_flow
+from connector.flows.runner import run_flow
+from connector.queries.runs import RunOutcome
 from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.hubspot import HubSpotFake
 from connector.sandbox.marketo import MarketoFake

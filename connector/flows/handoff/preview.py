@@ -8,34 +8,20 @@ written. (The identity mirror it refreshes first is a cache of the SFA and is ke
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connector.flows.handoff.flow import Handoff
+from connector.flows.base import Preview, PreviewItem, RunContext
 from connector.flows.handoff.plan import PlannedWrite
 from connector.state import links
 from connector.state.outbox import OutboxRow
 
-
-@dataclass(frozen=True)
-class PreviewItem:
-    source_id: str
-    action: str  # create Lead, link Contact 003..., update Lead 00Q..., unchanged, error
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (now, would be)
-    note: str = ""
-
-
-@dataclass
-class Preview:
-    items: list[PreviewItem]
-    read_calls: dict[str, int]
-    estimated_calls: dict[str, int]
-    more: bool  # the source had more changes than the limit
+if TYPE_CHECKING:
+    from connector.flows.handoff.flow import Handoff
 
 
 def preview(handoff: Handoff, limit: int) -> Preview:
     ctx = handoff.ctx
-    handoff.ensure_mirror()
+    handoff.writer.ensure_mirror()
     items: list[PreviewItem] = []
     more = False
     with ctx.engine.connect() as connection:
@@ -49,8 +35,10 @@ def preview(handoff: Handoff, limit: int) -> Preview:
                     more = True
                     break
             rows = rows[:limit]
-            plan = handoff.planner.plan(connection, rows)
-            states = links.synced_states(connection, handoff.direction, [row.record_key for row in rows])
+            plan = handoff.writer.planner.plan(connection, rows)
+            states = links.synced_states(
+                connection, handoff.writer.direction, [row.record_key for row in rows]
+            )
         finally:
             transaction.rollback()
     for write in plan.writes:
@@ -79,7 +67,7 @@ def _describe(write: PlannedWrite, before: dict[str, Any]) -> PreviewItem:
     return PreviewItem(write.row.record_key, action, changes, destination.explanation)
 
 
-def _calls(ctx) -> dict[str, int]:
+def _calls(ctx: RunContext) -> dict[str, int]:
     return {kind: sum(calls.values()) for kind, calls in ctx.api_calls().items()}
 
 

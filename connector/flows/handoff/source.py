@@ -12,12 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from connector.errors import ErrorCategory
+from connector.flows.base import RunContext
 from connector.flows.handoff.sections import fields_needing_current, qualify
+from connector.flows.pipeline import ErrorReporter
 from connector.mapping import Mapping as MappingFile
 from connector.mapping import RuleEvaluationError, compute_metrics, required_source_fields
-from connector.records import Activity, Page, Record
+from connector.records import Activity, Page, Record, RecordError
 from connector.state import activity, links, outbox, runs, sync_errors
-from connector.state.sync_errors import ErrorReport
 
 STREAM = "source"
 
@@ -26,8 +28,11 @@ class SourceReader:
     """Accepts pages of source changes into the outbox under ``stage``; ``direction`` names the synced
     states to compare with (both belong to the flow's write stage)."""
 
-    def __init__(self, ctx, mapping: MappingFile, *, stage: str, direction: str) -> None:
+    def __init__(
+        self, ctx: RunContext, errors: ErrorReporter, mapping: MappingFile, *, stage: str, direction: str
+    ) -> None:
         self.ctx = ctx
+        self.errors = errors
         self.mapping = mapping
         self.stage = stage
         self.direction = direction
@@ -151,18 +156,9 @@ class SourceReader:
 
     def _rule_failed(self, connection, record: Record, exc: RuleEvaluationError) -> None:
         self._undecided.add(record.id)
-        report = ErrorReport(
-            flow=self.ctx.flow,
-            stage="qualify",
-            record_key=record.id,
-            system=self.ctx.source.kind,
-            object=self.mapping.spec.source.object,
-            category="mapping",
-            code="RULE_NOT_DECIDABLE",
-            message=str(exc),
-            payload={name: record.fields.get(name) for name in required_source_fields(self.mapping)},
-        )
-        sync_errors.record(connection, report, run_id=self.ctx.run_id)
+        error = RecordError(ErrorCategory.MAPPING, "RULE_NOT_DECIDABLE", str(exc))
+        payload = {name: record.fields.get(name) for name in required_source_fields(self.mapping)}
+        self.errors.record(connection, "qualify", record.id, error, payload)
         self.ctx.counts["failed"] += 1
 
 

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from connector.flows.base import RunContext
 from connector.flows.handoff.sections import map_task
-from connector.flows.pipeline import OutboxStage
+from connector.flows.pipeline import ErrorReporter, SendStage
+from connector.mapping import Mapping as MappingFile
 from connector.mapping import MappingFailure
 from connector.records import Outgoing, WriteResult
 from connector.state import outbox
@@ -23,11 +25,12 @@ from connector.state.outbox import OutboxRow
 STAGE = "task"
 
 
-class FollowUpTasks(OutboxStage):
-    stage = STAGE
+class FollowUpTasks(SendStage):
+    name = STAGE
 
-    def __init__(self, ctx, mapping) -> None:
-        super().__init__(ctx, mapping)
+    def __init__(self, ctx: RunContext, errors: ErrorReporter, mapping: MappingFile) -> None:
+        super().__init__(ctx, errors)
+        self.mapping = mapping
         self.spec = mapping.spec.task
 
     @property
@@ -46,7 +49,7 @@ class FollowUpTasks(OutboxStage):
         for source_id, obj, target_id, fields, context in people:
             mapped = map_task(self.mapping, fields, {**context, "source_id": source_id})
             if isinstance(mapped, MappingFailure):
-                self.report(connection, source_id, mapped.record_error(), None)
+                self.errors.record(connection, STAGE, source_id, mapped.record_error(), None)
                 continue
             due = (utcnow() + timedelta(days=self.spec.due_in_days)).date().isoformat()
             payload = {"fields": dict(mapped.fields), "who": [obj, target_id], "due": due}

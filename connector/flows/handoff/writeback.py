@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connector.flows.base import RunContext
 from connector.flows.handoff.sections import fields_needing_current, map_writeback
-from connector.flows.pipeline import OutboxStage
+from connector.flows.pipeline import ErrorReporter, SendStage
+from connector.mapping import Mapping as MappingFile
 from connector.mapping import MappingFailure
 from connector.mapping.conflicts import same_value
 from connector.records import Outgoing, WriteResult
@@ -31,16 +33,20 @@ class WrittenRecord:
     source_current: Mapping[str, Any]
 
 
-class Writeback(OutboxStage):
+class Writeback(SendStage):
     """Queues and sends ``[writeback]`` updates of one flow; a no-op when the mapping has none."""
 
-    stage = STAGE
+    name = STAGE
 
-    def __init__(self, ctx, mapping) -> None:
-        super().__init__(ctx, mapping)
+    def __init__(self, ctx: RunContext, errors: ErrorReporter, mapping: MappingFile) -> None:
+        super().__init__(ctx, errors)
+        self.mapping = mapping
         self.direction = f"{ctx.flow}:{STAGE}"
-        self.enabled = mapping.spec.writeback is not None
         self.guarded = fields_needing_current(mapping, writeback=True) if self.enabled else ()
+
+    @property
+    def enabled(self) -> bool:
+        return self.mapping.spec.writeback is not None
 
     @property
     def batch_size(self) -> int:
@@ -63,7 +69,7 @@ class Writeback(OutboxStage):
                 first_write=state is None,
             )
             if isinstance(mapped, MappingFailure):
-                self.report(connection, record.source_id, mapped.record_error(), None)
+                self.errors.record(connection, STAGE, record.source_id, mapped.record_error(), None)
                 continue
             if state is not None and state.payload_hash == mapped.payload_hash:
                 continue
@@ -76,10 +82,6 @@ class Writeback(OutboxStage):
             }
             rows.append((record.source_id, payload, mapped.payload_hash))
         return outbox.enqueue(connection, self.ctx.flow, STAGE, rows)
-
-    def drain(self, *, full_only: bool) -> None:
-        if self.enabled:
-            super().drain(full_only=full_only)
 
     def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:
         fields = self._fields_to_send(rows)

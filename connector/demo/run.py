@@ -7,17 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import func, select
 
-from connector.config import load_config
-from connector.flows.runner import RunOutcome, run_flow
-from connector.report.render import errors_table, outcome_table
+from connector.config import Config
+from connector.demo.seed import build_demo_data, seed_sandbox
+from connector.flows import counter_order
+from connector.flows.checks import load_checked_config
+from connector.flows.runner import run_flow
+from connector.queries.errors import list_errors
+from connector.queries.moves import moves
+from connector.queries.runs import RunOutcome
+from connector.report.render import endpoint_calls_table, errors_table, moves_table, outcome_table
 from connector.sandbox.config_writer import write_sandbox_config
-from connector.sandbox.seed import build_demo_data, seed_sandbox
 from connector.sandbox.server import start_sandbox
-from connector.state import open_store, sync_errors
-from connector.state.tables import link_keys, links
+from connector.state import open_store
 
 
 @dataclass
@@ -49,7 +51,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
             f"{len(data.marketo['leads'])} Marketo leads, "
             f"{len(data.salesforce['Lead'])} existing Salesforce Leads"
         )
-        config = load_config(config_path)
+        config = load_checked_config(config_path)
         outcomes = [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
         _print_summary(console, config, outcomes)
         result = DemoResult(config_path, outcomes, time.monotonic() - started)
@@ -64,47 +66,14 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         sandbox.stop()
 
 
-def _print_summary(console: Console, config, outcomes: list[RunOutcome]) -> None:
-    console.print(outcome_table(outcomes))
+def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome]) -> None:
+    console.print(outcome_table(outcomes, counter_order()))
     engine = open_store(config.state.url)
-    with engine.connect() as connection:
-        console.print(_moves_table(connection, config))
-        errors = sync_errors.query(connection, limit=50)
+    console.print(moves_table(moves(engine, config)))
+    errors = list_errors(engine, limit=50)
+    engine.dispose()
     console.print(errors_table(errors) if errors else "no sync errors")
-    console.print(_calls_table(outcomes))
-
-
-def _moves_table(connection, config) -> Table:
-    """How each flow linked people: created in the target, linked to an existing record, or converted."""
-    source, target = link_keys.alias("source"), link_keys.alias("target")
-    table = Table(title="what moved where", title_justify="left")
-    for column in ("flow", "route", "how", "people"):
-        table.add_column(column)
-    for name, flow in config.flows.items():
-        rows = connection.execute(
-            select(links.c.status, target.c.object, func.count(func.distinct(links.c.id)))
-            .join(source, source.c.link_id == links.c.id)
-            .join(target, target.c.link_id == links.c.id)
-            .where(
-                source.c.system == flow.source, target.c.system == flow.target, target.c.status == "active"
-            )
-            .group_by(links.c.status, target.c.object)
-            .order_by(target.c.object, links.c.status)
-        )
-        for status, target_object, count in rows:
-            table.add_row(name, f"{flow.source} → {flow.target} {target_object}", status, str(count))
-    return table
-
-
-def _calls_table(outcomes: list[RunOutcome]) -> Table:
-    table = Table(title="API calls by endpoint", title_justify="left")
-    for column in ("flow", "system", "endpoint", "calls"):
-        table.add_column(column)
-    for outcome in outcomes:
-        for system, calls in sorted(outcome.api_calls.items()):
-            for endpoint, count in sorted(calls.items()):
-                table.add_row(outcome.flow, system, endpoint, str(count))
-    return table
+    console.print(endpoint_calls_table(outcomes))
 
 
 def _wait_for_interrupt(console: Console, config_path: Path) -> None:

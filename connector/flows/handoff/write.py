@@ -1,0 +1,226 @@
+"""The handoff's primary stage: plan a batch of waiting people, upsert them into the SFA, record it all.
+
+Per batch (at most the SFA's maximum, 200): refresh the identity mirror once, plan (link, match, route,
+map; see plan.py), upsert keyed by the external id holding the MA id (a re-send after a crash updates
+instead of duplicating), then in ONE transaction record links, payload states, identity entries,
+errors and the writebacks and tasks to send. Schema drift pauses the flow once the batch is recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from connector.errors import ErrorCategory, SchemaDriftError
+from connector.flows import identity_mirror
+from connector.flows.base import RunContext
+from connector.flows.crashpoints import crash_point
+from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
+from connector.flows.handoff.sections import fields_needing_current
+from connector.flows.handoff.tasks import FollowUpTasks
+from connector.flows.handoff.writeback import Writeback, WrittenRecord
+from connector.flows.pipeline import ErrorReporter, Stage
+from connector.mapping import Mapping
+from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
+from connector.state import identity, links, outbox, sync_errors
+from connector.state.links import RecordRef
+from connector.state.outbox import OutboxRow
+
+STAGE = "write"
+
+
+class HandoffWriter(Stage):
+    """Writes queued people to the SFA (see the module docstring)."""
+
+    name = STAGE
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        errors: ErrorReporter,
+        mapping: Mapping,
+        *,
+        writeback: Writeback,
+        tasks: FollowUpTasks,
+    ) -> None:
+        super().__init__(ctx, errors)
+        self.mapping = mapping
+        self.direction = f"{ctx.flow}:{STAGE}"
+        self.writeback = writeback
+        self.tasks = tasks
+        self.planner = HandoffPlanner(
+            mapping,
+            source_kind=ctx.source.kind,
+            target_kind=ctx.target.kind,
+            direction=self.direction,
+            schema=self.schema,
+        )
+        self._schemas: dict[str, ObjectSchema] = {}
+        self._mirrored = False
+
+    @property
+    def batch_size(self) -> int:
+        return self.ctx.target.max_write_batch
+
+    def write(self, rows: Sequence[OutboxRow]) -> tuple[BatchPlan, dict[int, WriteResult]]:
+        crash_point("after_claim")
+        self.ensure_mirror()
+        with self.ctx.engine.connect() as connection:
+            plan = self.planner.plan(connection, rows)
+        results = self._send(plan.writes)
+        crash_point("after_send")
+        return plan, results
+
+    def complete(self, rows: Sequence[OutboxRow], written: tuple[BatchPlan, dict[int, WriteResult]]) -> None:
+        drift = self._commit(*written)
+        crash_point("after_commit")
+        if drift is not None:
+            raise SchemaDriftError(
+                f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
+                f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
+                system=self.ctx.target.kind,
+                code=drift.code,
+            )
+
+    def _send(self, writes: Sequence[PlannedWrite]) -> dict[int, WriteResult]:
+        """One upsert call per (object, key field) group; results keyed by outbox row id."""
+        groups: dict[tuple[str, str], list[PlannedWrite]] = defaultdict(list)
+        for write in writes:
+            groups[(write.mapped.object, write.key_field)].append(write)
+        results: dict[int, WriteResult] = {}
+        options = {key: str(value) for key, value in self.mapping.spec.target.options.items()}
+        for (obj, key_field), group in groups.items():
+            outgoing = [Outgoing(write.key, write.mapped.fields) for write in group]
+            answers = self.ctx.target.upsert(obj, key_field, outgoing, options=options)
+            results.update({write.row.id: answer for write, answer in zip(group, answers, strict=True)})
+        return results
+
+    # ---- bookkeeping, one transaction per batch ---------------------------------------------------
+    def _commit(self, plan: BatchPlan, results: dict[int, WriteResult]) -> RecordError | None:
+        ctx, drift = self.ctx, None
+        with ctx.engine.begin() as connection:
+            for lead_id, contact_id in plan.conversions:
+                links.follow_conversion(connection, RecordRef(ctx.target.kind, "Lead", lead_id),
+                                        RecordRef(ctx.target.kind, "Contact", contact_id))  # fmt: skip
+            succeeded = list(plan.unchanged)
+            ids: dict[int, str] = {w.row.id: str(w.destination.target_id) for w in plan.unchanged}
+            for write in plan.writes:
+                result = results[write.row.id]
+                if result.ok:
+                    succeeded.append(write)
+                    ids[write.row.id] = str(result.id or write.destination.target_id)
+                    self._count(write, result)
+                else:
+                    drift = drift or self._failed(connection, write.row, result.error, write.mapped.fields)
+            for row, error in plan.failures:
+                drift = drift or self._failed(connection, row, error, None)
+            outbox.release(connection, plan.deferred, ctx.owner, undo_attempt=True)
+            self._record_success(connection, succeeded, ids)
+        return drift
+
+    def _record_success(self, connection, succeeded: Sequence[PlannedWrite], ids: dict[int, str]) -> None:
+        ctx = self.ctx
+        link_ids = self._link(connection, succeeded, ids)
+        states, written, tasks = [], [], []
+        for write in succeeded:
+            key, target_id = write.row.record_key, ids[write.row.id]
+            states.append(
+                {
+                    "record_key": key,
+                    "link_id": link_ids[key],
+                    "payload": write.written_state(),
+                    "payload_hash": write.mapped.payload_hash,
+                    "source_hash": write.row.source_hash,
+                }
+            )
+            context = record_context(write.row, write.destination, target_id)
+            context["target_object"] = write.mapped.object
+            written.append(WrittenRecord(key, link_ids[key], context, write.row.payload.get("current", {})))
+            if write.destination.new_link and self.tasks.wanted(write.destination.link_status):
+                tasks.append((key, write.mapped.object, target_id, write.row.payload["fields"], context))
+        links.save_states(connection, self.direction, states, ctx.run_id)
+        identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
+        sync_errors.resolve(connection, ctx.flow, STAGE, [w.row.record_key for w in succeeded])
+        outbox.done(connection, [w.row for w in succeeded], ctx.owner)
+        self.writeback.enqueue(connection, written)
+        self.tasks.enqueue(connection, tasks)
+
+    def _link(self, connection, succeeded: Sequence[PlannedWrite], ids: dict[int, str]) -> dict[str, int]:
+        """Link new pairs (created or matched) and look up the links of the others; link ids by source id."""
+        ctx, source = self.ctx, self.mapping.spec.source.object
+        link_ids: dict[str, int] = {}
+        for status in ("created", "linked"):
+            pairs = [
+                (RecordRef(ctx.source.kind, source, w.row.record_key),
+                 RecordRef(ctx.target.kind, w.mapped.object, ids[w.row.id]))
+                for w in succeeded
+                if w.destination.new_link and w.destination.link_status == status
+            ]  # fmt: skip
+            link_ids.update(links.connect(connection, pairs, "person", status=status))
+        others = [w.row.record_key for w in succeeded if w.row.record_key not in link_ids]
+        existing = links.targets_of(connection, ctx.source.kind, source, others, ctx.target.kind)
+        link_ids.update({key: target.link_id for key, target in existing.items()})
+        return link_ids
+
+    def _failed(self, connection, row: OutboxRow, error: RecordError, payload) -> RecordError | None:
+        """Record a refused row (it waits with back-off); returns the error when it is schema drift.
+
+        The error row is about the source record; when the target refused it, the message says so.
+        """
+        shown, fields = error, row.payload.get("fields")
+        if payload is not None:
+            target = f"{self.ctx.target.kind} {self.mapping.spec.target.object}"
+            shown = replace(error, message=f"{target} refused it: {error.message}")
+            fields = dict(payload)
+        self.errors.refuse(connection, STAGE, row, shown, fields, pauses_on_drift=True)
+        return error if error.category is ErrorCategory.SCHEMA_DRIFT else None
+
+    def _count(self, write: PlannedWrite, result: WriteResult) -> None:
+        # A planned create that the upsert answers "updated" found the record our own earlier, lost
+        # attempt created (a dropped answer, a crash after the send): revloop still created it.
+        if result.outcome is Outcome.CREATED or write.destination.target_id is None:
+            self.ctx.counts["created"] += 1
+        elif write.destination.new_link:
+            self.ctx.counts["linked"] += 1
+        else:
+            self.ctx.counts["updated"] += 1
+
+    def _index_entry(self, write: PlannedWrite, target_id: str):
+        """The identity entry of a written target record, so later batches match against it at once."""
+        fields: dict[str, Any] = dict(write.mapped.payload)
+        company = fields.get("Company") if write.mapped.object == self.mapping.spec.target.object else None
+        return identity_mirror.person_entry(
+            self.ctx.target.kind,
+            write.mapped.object,
+            target_id,
+            fields,
+            region=self.mapping.spec.match.region,
+            company=company,
+            current={name: fields.get(name) for name in fields_needing_current(self.mapping)},
+        )
+
+    # ---- helpers ----------------------------------------------------------------------------------
+    def ensure_mirror(self) -> None:
+        """Refresh the identity mirror of the SFA once per run, before the first batch is planned."""
+        if self._mirrored:
+            return
+        needed = list(fields_needing_current(self.mapping))
+        target = self.mapping.spec.target
+        # The upsert keys too: the planner recognises a record an unacknowledged attempt created.
+        current = {target.object: [*needed, target.upsert_key]}
+        if target.contact_object:
+            contact_fields = self.schema(target.contact_object).fields
+            current[target.contact_object] = [name for name in needed if name in contact_fields]
+            current[target.contact_object].append(str(target.contact_upsert_key))
+        read = identity_mirror.refresh(
+            self.ctx.engine, self.ctx.target, current_fields=current, region=self.mapping.spec.match.region
+        )
+        self.ctx.counts["mirrored"] += read
+        self._mirrored = True
+
+    def schema(self, obj: str) -> ObjectSchema:
+        if obj not in self._schemas:
+            self._schemas[obj] = self.ctx.target.describe(obj)
+        return self._schemas[obj]
