@@ -19,6 +19,7 @@ from pydantic import PrivateAttr, ValidationError, create_model, field_validator
 from connector.errors import ConfigError
 from connector.settings import Strict, SystemSettings
 from connector.systems import SYSTEMS
+from connector.validation import describe_errors
 
 
 class StateSettings(Strict):
@@ -111,7 +112,7 @@ ConfigCheck = Callable[[Config], list[str]]
 
 def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> Config:
     """Load and validate ``path``, then run ``checks``; raise ConfigError listing every problem found."""
-    from connector.config_checks import check_references, describe_error
+    from connector.config_checks import check_references
 
     path = Path(path)
     try:
@@ -125,7 +126,7 @@ def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> Conf
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(str(path), problems=[describe_error(path, err) for err in exc.errors()]) from None
+        raise ConfigError(str(path), problems=describe_errors(exc, source=path, model=Config)) from None
     config._path = path
     config = _absolutize(config)
     problems = check_references(config, path)

@@ -9,16 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.errors import ErrorCategory
-from connector.mapping import (
-    MappedRecord,
-    MappingFailure,
-    build_mapping,
-    fields_needing_current,
-    map_record,
-    map_writeback,
-    qualify,
-    required_source_fields,
-)
+from connector.flows.handoff.mapping import HandoffMappingSpec
+from connector.flows.handoff.sections import fields_needing_current, map_writeback, qualify
+from connector.mapping import MappedRecord, MappingFailure, build_mapping, map_record, required_source_fields
 from connector.mapping.rules import RuleEvaluationError
 from connector.records import FieldSchema, ObjectSchema
 
@@ -41,7 +34,7 @@ def mapping_with(fields: dict, **extra):
         "fields": fields,
         **extra,
     }
-    return build_mapping(data, source=SOURCE)
+    return build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
 
 
 HANDOFF = mapping_with(
@@ -125,7 +118,7 @@ def test_qualify_by_score_or_rule(score, views, qualified, reason):
 def test_without_a_qualify_section_every_record_qualifies():
     data = HANDOFF.spec.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
     data.pop("qualify")
-    result = qualify(build_mapping(data, source=SOURCE), {}, {})
+    result = qualify(build_mapping(data, source=SOURCE, spec=HandoffMappingSpec), {}, {})
     assert (result.qualified, result.reason) == (True, "no [qualify] section: every record qualifies")
 
 

@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connector.errors import ConfigError, MappingError, RuleError
-from connector.mapping import build_mapping, load_all, load_mapping, parse_mapping
-from connector.mapping.spec import WritePolicy
+from connector.flows.handoff.mapping import HandoffMappingSpec
+from connector.flows.mappings import load_all_mappings
+from connector.mapping import build_mapping, load_mapping, parse_mapping
+from connector.mapping.conflicts import WritePolicy
 
 SOURCE = "mappings/handoff/test.toml"
 
@@ -91,12 +93,12 @@ def with_changes(**sections) -> dict:
 
 def problems(data) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        build_mapping(data, source=SOURCE)
+        build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
     return caught.value.problems
 
 
 def test_a_valid_mapping_compiles():
-    mapping = parse_mapping(BASE_TOML, source=SOURCE)
+    mapping = parse_mapping(BASE_TOML, source=SOURCE, spec=HandoffMappingSpec)
     assert mapping.path == SOURCE
     assert [f.name for f in mapping.fields] == ["LastName", "Phone", "Rating", "Description"]
     assert mapping.metric_names == {"pricing_views", "case_study_downloads"}
@@ -109,7 +111,7 @@ def test_a_valid_mapping_compiles():
 
 
 def test_declared_source_fields_cover_everything_the_mapping_reads():
-    mapping = build_mapping(BASE, source=SOURCE)
+    mapping = build_mapping(BASE, source=SOURCE, spec=HandoffMappingSpec)
     assert mapping.source_fields == {
         "hs_object_id", "country", "hubspotscore", "revloop_case_study_downloads", "lastname", "phone",
         "hs_lead_status",
@@ -131,11 +133,8 @@ def test_structural_problems_are_all_reported_with_key_paths():
         match__order=["email", "fax"],
     )
     found = problems(data)
-    assert f"{SOURCE}: qualify.threshold: expected a number" in found
-    assert any(
-        p.startswith(f"{SOURCE}: target.upsert_keys: unknown key; allowed keys: account_field,")
-        for p in found
-    )
+    assert f"{SOURCE}: qualify.threshold: expected a number (got '80')" in found
+    assert f"{SOURCE}: target.upsert_keys: unknown key; did you mean 'upsert_key'?" in found
     assert f"{SOURCE}: fields.Phone: set exactly one of from, value or template" in found
     assert any(p.startswith(f"{SOURCE}: fields.Rating.unmapped: Input should be 'error'") for p in found)
     assert any(p.startswith(f"{SOURCE}: match.order[1]: ") for p in found)
@@ -145,9 +144,9 @@ def test_structural_problems_are_all_reported_with_key_paths():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"version": 2}, "version: unsupported version 2; this revloop reads version = 1"),
-        ({"version": None}, "version: missing required key"),
-        ({"source": None}, "source: missing required key"),
+        ({"version": 3}, "version: unsupported version; this revloop reads version = 1 or 2 (got 3)"),
+        ({"version": None}, "version: required key is missing"),
+        ({"source": None}, "source: required key is missing"),
         ({"fields": {}}, "fields: "),
         ({"qualify__score_field": None}, "qualify: score_field and threshold go together"),
         ({"qualify": {}}, "qualify: set score_field and threshold, or rule, or both"),
@@ -237,7 +236,7 @@ def test_semantic_and_rule_problems_are_reported_together():
         fields__Description={"template": "{nope}"},
     )
     with pytest.raises(MappingError) as caught:
-        build_mapping(data, source=SOURCE)
+        build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
     found = caught.value.problems
     assert [p.split(": ")[1] for p in found] == [
         "fields.LastName.transform[0]",
@@ -249,26 +248,26 @@ def test_semantic_and_rule_problems_are_reported_together():
 
 def test_only_rule_problems_raise_rule_error():
     with pytest.raises(RuleError) as caught:
-        build_mapping(with_changes(qualify__rule="pricing_view >= 2"), source=SOURCE)
+        build_mapping(with_changes(qualify__rule="pricing_view >= 2"), source=SOURCE, spec=HandoffMappingSpec)
     assert not isinstance(caught.value, MappingError)
     assert caught.value.problems[0].startswith(f"{SOURCE}: qualify.rule: unknown name 'pricing_view'")
 
 
 def test_toml_syntax_errors_show_line_and_column():
     with pytest.raises(MappingError, match=r"test.toml: TOML syntax error: .*line 2, column 8"):
-        parse_mapping("version = 1\n[source\n", source=SOURCE)
+        parse_mapping("version = 1\n[source\n", source=SOURCE, spec=HandoffMappingSpec)
 
 
 def test_load_mapping_reads_files_and_names_them(tmp_path):
     good = tmp_path / "good.toml"
     good.write_text(BASE_TOML, encoding="utf-8")
-    assert load_mapping(good).path == str(good)
+    assert load_mapping(good, spec=HandoffMappingSpec).path == str(good)
     with pytest.raises(MappingError, match="cannot read the file"):
-        load_mapping(tmp_path / "missing.toml")
+        load_mapping(tmp_path / "missing.toml", spec=HandoffMappingSpec)
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"version = 1\n\xff\xfe")
     with pytest.raises(MappingError, match="not UTF-8"):
-        load_mapping(binary)
+        load_mapping(binary, spec=HandoffMappingSpec)
 
 
 def test_load_all_reports_the_problems_of_every_file(tmp_path):
@@ -277,13 +276,13 @@ def test_load_all_reports_the_problems_of_every_file(tmp_path):
     (tmp_path / "handoff" / "b.toml").write_text("version = 2\n", encoding="utf-8")
     (tmp_path / "c.toml").write_text("[", encoding="utf-8")
     with pytest.raises(MappingError) as caught:
-        load_all(tmp_path)
+        load_all_mappings(tmp_path)
     files = {problem.split(": ")[0] for problem in caught.value.problems}
     assert files == {str(tmp_path / "handoff" / "b.toml"), str(tmp_path / "c.toml")}
 
 
 def test_the_loaded_mapping_is_frozen():
-    mapping = build_mapping(BASE, source=SOURCE)
+    mapping = build_mapping(BASE, source=SOURCE, spec=HandoffMappingSpec)
     with pytest.raises(AttributeError):
         mapping.path = "x"  # type: ignore[misc]
     with pytest.raises(ValueError):
@@ -292,7 +291,7 @@ def test_the_loaded_mapping_is_frozen():
 
 def test_loading_does_not_mutate_its_input():
     data = copy.deepcopy(BASE)
-    build_mapping(data, source=SOURCE)
+    build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
     assert data == BASE
 
 
@@ -313,7 +312,7 @@ random_strings = st.text(alphabet=st.sampled_from(list("{}()[]|&=!<>.,'\" _abcxy
 
 def assert_only_typed_errors(data) -> None:
     try:
-        build_mapping(data, source=SOURCE)
+        build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
     except (MappingError, RuleError) as exc:
         assert exc.problems and all(p.startswith(f"{SOURCE}: ") for p in exc.problems)
 
@@ -355,4 +354,30 @@ def test_mutated_valid_documents_raise_only_typed_errors(path, value):
 @given(st.text(max_size=200))
 def test_arbitrary_text_raises_only_typed_errors(text):
     with contextlib.suppress(MappingError, RuleError):
-        parse_mapping(text, source=SOURCE)
+        parse_mapping(text, source=SOURCE, spec=HandoffMappingSpec)
+
+
+TASK = {"upsert_key": "Revloop_Task_Key__c", "fields": {"Subject": {"value": "Follow up"}}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"task": {**TASK, "colour": "blue"}},
+            "task.colour: unknown key; expected one of: object, upsert_key, due_in_days, on, fields",
+        ),
+        (
+            {"task": {**TASK, "fields": {"Subject": {"value": "Follow up", "colour": "blue"}}}},
+            "task.fields.Subject.colour: unknown key; "
+            "expected one of: from, value, template, transform, map, unmapped, default, required, conflict",
+        ),
+        ({"task": {**TASK, "upsert_keys": "x"}}, "task.upsert_keys: unknown key; did you mean 'upsert_key'?"),
+        (
+            {"metrics__pricing_views__colour": "blue"},
+            "metrics.pricing_views.colour: unknown key; expected one of: activity, contains, property",
+        ),
+    ],
+)
+def test_an_unknown_key_in_any_table_lists_the_keys_of_that_table(changes, expected):
+    assert f"{SOURCE}: {expected}" in problems(with_changes(**changes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.mapping import build_mapping, compute_metrics, describe_engagement
 from connector.records import Activity
 
@@ -19,6 +20,7 @@ MAPPING = build_mapping(
         "fields": {"LastName": {"from": "lastname"}},
     },
     source="metrics.toml",
+    spec=HandoffMappingSpec,
 )
 
 

@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from connector.mapping import (
-    MappedRecord,
-    compute_metrics,
-    load_all,
-    load_mapping,
-    map_record,
-    map_writeback,
-    qualify,
-    required_source_fields,
-)
+from connector.flows.handoff.sections import map_writeback, qualify
+from connector.flows.mappings import load_all_mappings, load_flow_mapping
+from connector.mapping import MappedRecord, compute_metrics, map_record, required_source_fields
 from connector.records import Activity
 
-MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
+MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 SHIPPED = sorted(MAPPINGS.rglob("*.toml"))
 
 
@@ -30,13 +23,13 @@ def test_mappings_are_shipped():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.relative_to(MAPPINGS).as_posix())
 def test_every_shipped_mapping_loads(path):
-    mapping = load_mapping(path)
-    assert mapping.spec.version == 1
+    mapping = load_flow_mapping(path)
+    assert mapping.spec.version == 2 and mapping.spec.kind == "handoff"
     assert mapping.spec.description
 
 
 def test_load_all_loads_the_whole_tree():
-    assert len(load_all(MAPPINGS)) == len(SHIPPED)
+    assert len(load_all_mappings(MAPPINGS)) == len(SHIPPED)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.relative_to(MAPPINGS).as_posix())
@@ -71,7 +64,7 @@ def mql_activities(record_id: str) -> list[Activity]:
 
 
 def test_hubspot_handoff_qualifies_by_the_agreed_mql_rule_and_maps_a_lead():
-    mapping = load_mapping(HUBSPOT)
+    mapping = load_flow_mapping(HUBSPOT)
     contact = {
         "hs_object_id": "501",
         "lastname": "山田",
@@ -99,7 +92,7 @@ def test_hubspot_handoff_qualifies_by_the_agreed_mql_rule_and_maps_a_lead():
 
 
 def test_marketo_handoff_counts_activities_for_the_mql_rule():
-    mapping = load_mapping(MARKETO)
+    mapping = load_flow_mapping(MARKETO)
     assert "leadScore" in required_source_fields(mapping)
     lead = {"id": 42, "lastName": "Smith", "leadScore": 95}
     assert qualify(mapping, lead, compute_metrics(mapping, lead, [])).reason == "score 95 ≥ 80"

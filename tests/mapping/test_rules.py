@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.errors import RuleError
+from connector.flows.handoff.mapping import CONTEXT_NAMES
 from connector.mapping.rules import RuleEvaluationError, RuleNames, as_number, compile_rule, parse_number
-from connector.mapping.spec import CONTEXT_NAMES
 
 NAMES = RuleNames(
     metrics=frozenset({"pricing_views", "case_study_downloads", "contact_form_visits"}),

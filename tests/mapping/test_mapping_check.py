@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.mapping import build_mapping, check_against_schema, load_mapping, parse_mapping
+from connector.flows.handoff.mapping import HandoffMappingSpec
+from connector.flows.handoff.sections import check_against_schema
+from connector.flows.mappings import load_flow_mapping
+from connector.mapping import build_mapping, parse_mapping
 from connector.records import FieldSchema, ObjectSchema
 
 SOURCE = "mappings/handoff/check.toml"
-HUBSPOT = Path(__file__).resolve().parent.parent / "mappings" / "handoff" / "hubspot__salesforce.toml"
+HUBSPOT = Path(__file__).resolve().parents[2] / "mappings" / "handoff" / "hubspot__salesforce.toml"
 
 
 def schema(system: str, object_name: str, *fields: FieldSchema) -> ObjectSchema:
@@ -62,7 +65,7 @@ def mapping_with(fields: dict, writeback: dict | None = None, **target):
     }
     if writeback is not None:
         data["writeback"] = writeback
-    return build_mapping(data, source=SOURCE)
+    return build_mapping(data, source=SOURCE, spec=HandoffMappingSpec)
 
 
 REQUIRED = {"LastName": {"from": "lastname", "default": "(unknown)"}, "Company": {"value": "ACME"}}
@@ -73,7 +76,7 @@ def problems(fields: dict, **kwargs) -> list[str]:
 
 
 def test_the_shipped_hubspot_mapping_fits_the_described_schemas():
-    assert check_against_schema(load_mapping(HUBSPOT), LEAD, CONTACTS, CONTACTS) == []
+    assert check_against_schema(load_flow_mapping(HUBSPOT), LEAD, CONTACTS, CONTACTS) == []
 
 
 def test_a_fitting_mapping_has_no_problems():
@@ -203,6 +206,7 @@ def test_task_fields_are_checked_against_the_task_schema():
     mapping = parse_mapping(
         HUBSPOT.read_text(encoding="utf-8").replace('value = "High"', 'value = "Urgent"'),
         source="hubspot__salesforce.toml",
+        spec=HandoffMappingSpec,
     )
     task = schema(
         "salesforce",
@@ -215,4 +219,4 @@ def test_task_fields_are_checked_against_the_task_schema():
     )
     problems = check_against_schema(mapping, None, None, None, task_schema=task)
     assert len(problems) == 1 and "task.fields.Priority" in problems[0] and "Urgent" in problems[0]
-    assert check_against_schema(load_mapping(HUBSPOT), None, None, None, task_schema=task) == []
+    assert check_against_schema(load_flow_mapping(HUBSPOT), None, None, None, task_schema=task) == []
