@@ -654,7 +654,7 @@ def test_fuzzed_configs_only_ever_raise_config_error(fuzz_folder: Path, document
         assert all(value not in str(exc) for value in ENV.values())
 
 
-SHIPPED = Path(__file__).resolve().parent.parent / "mappings" / "handoff"
+SHIPPED = Path(__file__).resolve().parents[2] / "mappings" / "handoff"
 
 
 def test_two_mas_upserting_one_key_without_a_prefix_are_refused(folder: Path) -> None:

@@ -14,7 +14,7 @@ from connector.errors import ConfigError
 from connector.settings import RateLimitSettings
 from connector.systems import SYSTEMS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
 SECRETS = {
     "SALESFORCE_CLIENT_ID": "example-sf-client-id",
