@@ -46,12 +46,12 @@ def refresh(
     read = 0
     for obj in (ACCOUNT, *PEOPLE_FIELDS):
         fields = _fields_to_read(obj, current_fields.get(obj, ()))
-        stream = f"{target.kind}:{obj}"
+        stream = f"{target.name}:{obj}"
         with engine.connect() as connection:
             cursor = runs.get_cursor(connection, MIRROR_FLOW, stream)
         for page in target.read_changes(obj, cursor, fields):
             with engine.begin() as connection:
-                entries = entries_for(connection, target.kind, obj, page.records, fields, region)
+                entries = entries_for(connection, target.name, obj, page.records, fields, region)
                 identity.save(connection, entries)
                 runs.set_cursor(connection, MIRROR_FLOW, stream, page.cursor)
             read += len(page.records)
