@@ -129,7 +129,8 @@ def decide_identity(
     plausible = [pid for pid, a in best.items() if a.strength is not Strength.NONE]
     if len(holders) > 1 and plausible:
         listing = "; ".join(_who(people[pid]) for pid in holders)
-        headline = Reason("several_people", f"{len(holders)} different people have this email ({listing})")
+        text = f"{len(holders)} unrelated records hold this email, duplicates or a shared address ({listing})"
+        headline = Reason("several_people", text)
         others = [pid for pid in plausible if pid not in holders]
         return _review(people, best, [*holders, *others], assessments, headline)
     strong = [pid for pid, a in best.items() if a.strength is Strength.STRONG]
@@ -164,8 +165,7 @@ def _assess(source: Person, candidate: Candidate, settings: MatchSettings, share
     why = rating.text or evidence.describe()
     if rating.code == "homoglyph":
         scripts = ", ".join(s.title() for s in homoglyph_scripts(source.email + candidate.person.email))
-        why = f"homoglyph in email: looks like the address of {candidate.describe()} but is not"
-        why += f" ({scripts} letters)"
+        why = f"homoglyph in email: looks like this record's address but is not ({scripts} letters)"
     return Assessment(
         candidate, evidence, rating.strength, Reason(rating.code, f"{candidate.describe()}: {why}")
     )
@@ -230,11 +230,11 @@ _BY_EMAIL: dict[EmailEvidence, Callable[[Evidence], Rating]] = {
 
 
 def _rate_without_same_email(evidence: Evidence) -> Rating:
-    """Different or missing email: name, phone and company must carry it (and can only reach review)."""
+    """Different or no personal email: name, phone and company must carry it, and can only reach review."""
     email, name = evidence.email.evidence, evidence.name
     phone_same = evidence.phone is PhoneEvidence.SAME
     company_same = evidence.company is CompanyEvidence.SAME
-    if email is not EmailEvidence.MISSING:
+    if not email.absent:
         if name.agrees and phone_same:
             return Rating(
                 Strength.PLAUSIBLE, "job_change", f"{name.value}, phone same, email differs (a job change?)"
@@ -242,11 +242,11 @@ def _rate_without_same_email(evidence: Evidence) -> Rating:
         return _NONE
     if name.agrees and (phone_same or company_same):
         agreeing = " and ".join(k for k, same in (("company", company_same), ("phone", phone_same)) if same)
-        return Rating(Strength.PLAUSIBLE, "no_email", f"{name.value}, no email on one side, {agreeing} same")
+        return Rating(Strength.PLAUSIBLE, "no_email", f"{name.value}, {email.value}, {agreeing} same")
     weak_name = name in (NameEvidence.PARTIAL, NameEvidence.MISSING, NameEvidence.UNCOMPARABLE)
     if weak_name and phone_same and (company_same or name is NameEvidence.PARTIAL):
         agreeing = "company and phone" if company_same else "phone"
-        return Rating(Strength.PLAUSIBLE, "no_email", f"{name.value}, no email on one side, {agreeing} same")
+        return Rating(Strength.PLAUSIBLE, "no_email", f"{name.value}, {email.value}, {agreeing} same")
     return _NONE
 
 

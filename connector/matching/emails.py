@@ -28,7 +28,13 @@ class EmailEvidence(StrEnum):
     NEAR = "email nearly the same"
     SAME_MAILBOX = "same mailbox under another domain"
     DIFFERENT = "different email"
+    NOT_PERSONAL = "no personal email on one side"  # a role or placeholder address: no evidence either way
     MISSING = "email missing"
+
+    @property
+    def absent(self) -> bool:
+        """No personal address to compare on at least one side."""
+        return self in (EmailEvidence.MISSING, EmailEvidence.NOT_PERSONAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +68,24 @@ def address_kind(email: str, settings: MatchSettings) -> AddressKind:
     return AddressKind.PERSONAL
 
 
+_SECOND_LEVEL = frozenset(("co", "ne", "or", "ac", "go", "ed", "lg", "gr", "ad", "com", "net", "org"))
+"""Second-level labels under a country code (example.co.jp, example.com.au): not the registrant's name."""
+
+
+def _registered_name(domain: str) -> str:
+    """The label the owner registered: "sakura-shoji" in mail.sakura-shoji.co.jp, "a" in a.jp."""
+    labels = domain.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else domain
+
+
 def _is_placeholder(local: str, domain: str, joined: str, settings: MatchSettings) -> bool:
-    first_label = domain.split(".", 1)[0]
     return (
         not domain
         or domain in settings.placeholder_domains
         or domain.rsplit(".", 1)[-1] in ("invalid", "test", "example", "localhost")
-        or len(first_label) == 1  # a@a.jp
+        or len(_registered_name(domain)) == 1  # a@a.jp, x@y.co.jp
         or joined in settings.placeholder_mailboxes
         or (len(set(local)) == 1 and len(local) <= 4)  # a@, aaa@, xxxx@
     )
@@ -88,8 +105,8 @@ def compare_emails(a: str, b: str, settings: MatchSettings) -> EmailComparison:
     """How two normalised addresses relate (see :class:`EmailEvidence`). Symmetric.
 
     A look-alike letter is never the same address; a difference in digits is never a typo (companies
-    number same-name employees: k.yamada@, k.yamada2@); any role or placeholder address is never
-    nearly the same as another one.
+    number same-name employees: k.yamada@, k.yamada2@). A role or placeholder address is the same only
+    as itself; against any other address it is no personal email at all (``NOT_PERSONAL``).
     """
     if not a or not b:
         return EmailComparison(EmailEvidence.MISSING)
@@ -101,7 +118,7 @@ def compare_emails(a: str, b: str, settings: MatchSettings) -> EmailComparison:
         evidence = EmailEvidence.SAME_SHARED if shared else EmailEvidence.SAME
         return EmailComparison(evidence, "" if a == b else "the provider ignores dots and +tags")
     if shared or address_kind(a, settings) != address_kind(b, settings):
-        return EmailComparison(EmailEvidence.DIFFERENT)
+        return EmailComparison(EmailEvidence.NOT_PERSONAL)
     return _compare_personal(a, b)
 
 

@@ -169,9 +169,13 @@ def _relate(x: str, y: str) -> str:
     """How two variant-folded name tokens relate: same, variant, initial, differs or unknown."""
     if x == y:
         return "same"
-    if x.isascii() and y.isascii():
-        short, long = sorted((x, y), key=len)
-        return "initial" if len(short) == 1 and long.startswith(short) else "differs"
+    if len(y) == 1 and y.isascii():
+        x, y = y, x
+    if len(x) == 1 and x.isascii():  # an initial: "T." against Taro, タロウ or 太郎
+        spellings = readings(y)
+        if spellings is None:
+            return "unknown"
+        return "initial" if any(s.startswith(x) for s in spellings) else "differs"
     if _token_script(x) == _token_script(y):
         return "differs"
     rx, ry = readings(x), readings(y)
