@@ -19,7 +19,7 @@ from connector.matching.romaji import (
     readings,
     split_known_surname,
 )
-from connector.matching.text import fold_kanji_variants, is_kana, strip_invisible, to_katakana
+from connector.matching.text import fold_kanji_variants, is_kana, is_latin_word, strip_invisible, to_katakana
 
 _SEPARATORS = re.compile(r"[\s,、，・/／]+")
 _PLACEHOLDERS = frozenset(
@@ -94,7 +94,7 @@ def _field_tokens(text: str | None) -> tuple[str, ...]:
 
 
 def _variant(token: str) -> str:
-    return fold_romaji(token) if token.isascii() else fold_kanji_variants(token)
+    return fold_romaji(token) if is_latin_word(token) else fold_kanji_variants(token)
 
 
 def _orders(tokens: tuple[str, ...]) -> set[str]:
@@ -206,7 +206,7 @@ def _reading_forms(tokens: tuple[str, ...]) -> set[str]:
         spellings = [""]
         for choices in ordering:
             spellings = [s + c for s in spellings for c in sorted(choices or ())]
-        forms.update(spellings)
+        forms.update(fold_romaji(s) for s in spellings)  # a long vowel may form where two parts meet
     return forms
 
 
@@ -223,12 +223,19 @@ def _script(name: PersonName) -> str:
 def name_key(name: PersonName) -> str:
     """A lookup key equal for every spelling of one name (order, width, spaces, 異体字, known readings).
 
-    Its characters are sorted, so the order of the parts does not matter; it finds candidates and never
-    decides anything (distinct names may share a key; :func:`compare_names` tells them apart).
+    It finds candidates and never decides anything: distinct names may share a key, and
+    :func:`compare_names` tells them apart. A name whose reading is known keys on the consonants of its
+    romaji, sorted: long-vowel spellings (Satou, Sato, サトウ) and where family and given name meet
+    ("Tanaka Akira" folds "aa", "Akira Tanaka" does not) change only vowels. Any other name keys on its
+    variant-folded characters, sorted.
     """
     if not name:
         return ""
     tokens = _two_tokens(name)
     primary = [min(r) if r else None for r in map(readings, tokens)]
-    text = "".join(p for p in primary if p) if all(primary) else "".join(tokens)
+    if all(primary):
+        romaji = fold_romaji("".join(p for p in primary if p))
+        text = "".join(ch for ch in romaji if ch not in "aiueo") or romaji
+    else:
+        text = "".join(tokens)
     return "".join(sorted(text))[:200]

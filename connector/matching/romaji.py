@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from connector.matching.text import is_latin_word
+
 _KANA = (
     "ア:a イ:i ウ:u エ:e オ:o カ:ka キ:ki ク:ku ケ:ke コ:ko サ:sa シ:si ス:su セ:se ソ:so タ:ta チ:ti"
     " ツ:tu テ:te ト:to ナ:na ニ:ni ヌ:nu ネ:ne ノ:no ハ:ha ヒ:hi フ:hu ヘ:he ホ:ho マ:ma ミ:mi ム:mu"
@@ -52,7 +54,7 @@ _HEPBURN = (
     ("tch", "tt"), ("sh", "sy"), ("ch", "ty"), ("ts", "t"), ("j", "zy"), ("fu", "hu"),
     ("syi", "si"), ("tyi", "ti"), ("zyi", "zi"), ("dzu", "zu"),
 )  # fmt: skip
-_LONG_VOWEL = re.compile(r"o[uoh](?![aiueoy])|uu|aa|ii|ee")
+_LONG_VOWEL = re.compile(r"o[uoh](?![aiuey])|uu|aa|ii|ee")
 
 
 def fold_romaji(text: str) -> str:
@@ -127,7 +129,7 @@ _GIVEN_NAMES = """
 恵:megumi 舞:mai 彩:aya 麻衣:mai 結衣:yui 陽菜:hina,haruna 美咲:misaki 葵:aoi 凛:rin 優子:yuko
 理恵:rie 香織:kaori 沙織:saori 千尋:chihiro 奈々:nana 綾:aya 瞳:hitomi 純子:junko 典子:noriko
 真理子:mariko 由紀:yuki 結菜:yuna 芽依:mei 莉子:riko 愛子:aiko 美紀:miki 早苗:sanae 麻美:asami
-絵美:emi 亜美:ami 由香:yuka 真央:mao 彩花:ayaka 七海:nanami 桃子:momoko さくら:sakura 明子:akiko
+絵美:emi 亜美:ami 由香:yuka 真央:mao 彩花:ayaka 七海:nanami 桃子:momoko 明子:akiko
 """
 
 
@@ -149,7 +151,7 @@ def readings(token: str) -> frozenset[str] | None:
 
     Latin tokens read as themselves, kana by conversion, kanji from the tables of common names.
     """
-    if token.isascii():
+    if is_latin_word(token):
         folded = fold_romaji(token)
         return frozenset({folded}) if folded else None
     kana = kana_to_romaji(token)

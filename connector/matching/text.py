@@ -99,3 +99,12 @@ def is_kana(ch: str) -> bool:
 
 def is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
+
+
+def is_latin_word(text: str) -> bool:
+    """True for romaji and other Latin-script words, accents and macrons included ("Satō", "Müller")."""
+    return bool(text) and all(ch.isascii() or _is_latin_letter_or_mark(ch) for ch in text)
+
+
+def _is_latin_letter_or_mark(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN") or bool(unicodedata.combining(ch))
