@@ -26,7 +26,6 @@ from connector.matching.emails import (
     address_kind,
     compare_emails,
     mailbox_key,
-    split_address,
 )
 from connector.matching.names import NameEvidence, PersonName, compare_names, name_key
 from connector.matching.normalize import normalize_email, normalize_phone
@@ -60,10 +59,6 @@ class Person:
     @property
     def mailbox(self) -> str:
         return mailbox_key(self.email) if self.email else ""
-
-    @property
-    def domain(self) -> str:
-        return split_address(self.email)[1]
 
     @property
     def is_role_address(self) -> bool:

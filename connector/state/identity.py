@@ -97,6 +97,37 @@ def lookup(
     return found
 
 
+def find(
+    connection: Connection,
+    system: str,
+    keys: Mapping[str, Mapping[str, str]],
+    objects: Sequence[str],
+    *,
+    cap: int | None = None,
+) -> dict[str, list[IndexEntry]]:
+    """Entries of ``objects`` found for each person by any of its lookup keys, each entry once.
+
+    ``keys`` maps a person (any key the caller chooses) to {column: value}, as
+    :func:`connector.matching.lookup_keys` gives them. One :func:`lookup` per column for the whole
+    batch; ``cap`` as there.
+    """
+    wanted: dict[str, set[str]] = {}
+    for columns in keys.values():
+        for column, value in columns.items():
+            wanted.setdefault(column, set()).add(value)
+    found = {column: lookup(connection, system, column, sorted(values), objects, cap=cap)
+             for column, values in wanted.items()}  # fmt: skip
+    result: dict[str, list[IndexEntry]] = {}
+    for who, columns in keys.items():
+        entries = {
+            (entry.object, entry.record_id): entry
+            for column, value in columns.items()
+            for entry in found[column].get(value, [])
+        }
+        result[who] = list(entries.values())
+    return result
+
+
 def shared_phones(
     connection: Connection, system: str, phones: Sequence[str], objects: Sequence[str]
 ) -> set[str]:

@@ -109,13 +109,10 @@ def _run(engine: Engine, case: Case, settings: MatchSettings) -> Result:
     with engine.begin() as connection:
         identity.save(connection, [_entry(system, record) for record in case.targets])
         source = person(**_raw(case.source), region=REGION, settings=settings)
-        found: dict[tuple[str, str], identity.IndexEntry] = {}
-        for column, value in lookup_keys(source, settings).items():
-            cap = settings.candidates_per_key
-            hits = identity.lookup(connection, system, column, [value], PEOPLE, cap=cap)
-            found.update({(e.object, e.record_id): e for e in hits.get(value, [])})
+        keys = {case.id: lookup_keys(source, settings)}
+        found = identity.find(connection, system, keys, PEOPLE, cap=settings.candidates_per_key)
         shared = identity.shared_phones(connection, system, [source.phone], PEOPLE)
-    candidates = [candidate_of(entry, settings) for entry in found.values()]
+    candidates = [candidate_of(entry, settings) for entry in found[case.id]]
     decision = decide_identity(source, candidates, settings=settings, shared_phones=shared)
     return Result(case, decision, _person_id(case))
 

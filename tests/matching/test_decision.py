@@ -18,6 +18,10 @@ from connector.matching import (
     person,
     stored_person,
 )
+from connector.matching import (
+    LOOKUP_COLUMNS as MATCH_LOOKUPS,
+)
+from connector.state.identity import LOOKUP_COLUMNS as INDEX_LOOKUPS
 
 SATO = person(email="k.sato@sakura.co.jp", first_name="健", last_name="佐藤", company="株式会社さくら商事")
 
@@ -104,6 +108,19 @@ def test_lookup_keys_skip_what_finds_everyone():
     assert set(lookup_keys(role)) == {"email"}  # no mailbox for a role address, no family-only name, no 0120
     assert "mailbox" not in lookup_keys(person(email="ab@sakura.co.jp"))
     assert lookup_keys(person(phone="090-1234-5678")) == {"phone": "+819012345678"}
+
+
+def test_the_index_can_be_searched_by_every_lookup_key():
+    assert set(MATCH_LOOKUPS) <= set(INDEX_LOOKUPS)
+    everything = person(email="k.sato@sakura.co.jp", last_name="佐藤 健", company="さくら", phone=MOBILE)
+    assert set(lookup_keys(everything)) == set(MATCH_LOOKUPS)
+
+
+def test_the_person_view_flags_what_a_review_must_show():
+    spoof = person(email="k.sаto@sakura.co.jp")  # Cyrillic а
+    assert spoof.has_homoglyph and not SATO.has_homoglyph
+    assert person(email="eigyo@sakura.co.jp").is_role_address and not SATO.is_role_address
+    assert person(email="test@sakura.co.jp").is_role_address  # a placeholder is no one's address either
 
 
 def test_a_custom_role_mailbox_never_links():

@@ -67,6 +67,19 @@ def test_lookups_by_the_new_keys(engine):
     assert decision.kind is Outcome.REVIEW  # nearly the same address, never a link
 
 
+def test_find_gives_each_person_its_entries_once(engine):
+    entries = [
+        lead("00Q1", email="k.sato@sakura.co.jp", first="健", last="佐藤", phone="090-1111-2201"),
+        lead("00Q2", email="h.tanaka@sakura.co.jp", first="花子", last="田中"),
+    ]
+    sato = lookup_keys(person(email="k.sato@sakura.co.jp", last_name="佐藤 健", phone="09011112201"))
+    nobody = lookup_keys(person(email="nobody.here@sakura.co.jp"))
+    with engine.begin() as connection:
+        identity.save(connection, entries)
+        found = identity.find(connection, "salesforce", {"a": sato, "b": nobody, "c": {}}, PEOPLE, cap=10)
+    assert {who: [e.record_id for e in found[who]] for who in found} == {"a": ["00Q1"], "b": [], "c": []}
+
+
 def test_unknown_lookup_columns_are_refused(engine):
     with engine.begin() as connection, pytest.raises(ValueError, match="cannot look up by 'fields'"):
         identity.lookup(connection, "salesforce", "fields", ["x"], PEOPLE)
