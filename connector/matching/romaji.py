@@ -62,7 +62,7 @@ def fold_romaji(text: str) -> str:
 
     Idempotent. "Satō", "Satou", "Satoh" → "sato"; "Shinji" → "sinzi"; "Homma" → "honma".
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text).casefold()  # NFKD can make capitals: 𝙰 → A
     current = "".join(ch for ch in decomposed if ch.isascii() and ch.isalpha())
     for _ in range(8):  # a replacement can form another foldable spelling: fold until nothing changes
         following = _fold_step(current)
