@@ -7,12 +7,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import insert, inspect, select
 
-from connector.flows.identity_mirror import account_entry, candidate_of, entries_for, person_entry
+from connector.flows.identity_mirror import (
+    MIRROR_FLOW,
+    account_entry,
+    candidate_of,
+    entries_for,
+    person_entry,
+)
 from connector.matching import Outcome, decide_identity, lookup_keys, person
 from connector.records import Record
-from connector.state import identity, open_store
-from connector.state.db import MIGRATIONS, current_revision, head_revision, open_engine
-from connector.state.tables import identity_index
+from connector.state import identity, open_store, runs
+from connector.state.db import MIGRATIONS, current_revision, head_revision, open_engine, utcnow
+from connector.state.tables import cursors, identity_index
 
 PEOPLE = ("Lead", "Contact")
 
@@ -122,6 +128,9 @@ def test_rows_from_revision_0001_survive_the_upgrade(store_url):
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "0001")
+            cursor = {"stream": "salesforce:Lead", "value": {"since": "2026-01-01"}, "updated_at": utcnow()}
+            flows = (MIRROR_FLOW, "handoff")
+            connection.execute(insert(cursors), [{**cursor, "flow": flow} for flow in flows])
             connection.execute(
                 insert(identity_index),
                 [{"system": "salesforce", "object": "Lead", "record_id": "00Q1", "email": "a@sakura.co.jp",
@@ -135,7 +144,10 @@ def test_rows_from_revision_0001_survive_the_upgrade(store_url):
             row = connection.execute(select(identity_index)).one()
         old = candidate_of(identity.IndexEntry(**row._mapping))
         assert (old.person.email, old.person.company) == ("a@sakura.co.jp", "さくら商事")
-        assert not old.person.name  # until the mirror reads the record again
+        assert not old.person.name  # until the mirror reads the record again, which it does from the start:
+        with engine.connect() as connection:
+            assert runs.get_cursor(connection, MIRROR_FLOW, "salesforce:Lead") is None
+            assert runs.get_cursor(connection, "handoff", "salesforce:Lead") == {"since": "2026-01-01"}
         with engine.begin() as connection:
             command.downgrade(alembic_config(connection), "0001")
         assert "mailbox" not in {c["name"] for c in inspect(engine).get_columns("identity_index")}
