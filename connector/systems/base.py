@@ -1,5 +1,6 @@
 """What a system is: the :class:`System` interface every adapter implements, the optional capabilities
-(:class:`Lists`, :class:`Associations`) some add, and the :class:`SystemSpec` each vendor subpackage declares.
+(:class:`Lists`, :class:`Associations`, :class:`Removals`, :class:`BulkReads`) some add, and the
+:class:`SystemSpec` each vendor subpackage declares.
 
 A new system is a subpackage ``connector/systems/<kind>/``: its settings model (``settings.py``), its
 adapter (``adapter.py``, a class implementing :class:`System`), a ``SPEC`` in its ``__init__.py``, and one
@@ -116,6 +117,33 @@ class Associations(Protocol):
         One result per pair, in input order, keyed ``"<from id>:<to id>"``: CREATED when linked (linking
         twice is harmless), FAILED when the system refused that pair.
         """
+
+    def dissociate(self, from_obj: str, to_obj: str, pairs: Sequence[tuple[str, str]]) -> list[WriteResult]:
+        """Remove every link between each (from id, to id) pair; one UPDATED result per pair, keyed as in
+        :meth:`associate` (a pair that was not linked is removed all the same: harmless to repeat)."""
+
+
+@runtime_checkable
+class BulkReads(Protocol):
+    """Whole-object reads through an asynchronous bulk job (Salesforce Bulk API 2.0 query): a few calls
+    however many records, for a first load too large to read in pages of a query."""
+
+    def count(self, obj: str) -> int:
+        """How many records ``obj`` holds (one call)."""
+
+    def read_all(self, obj: str, fields: Sequence[str]) -> Iterator[Page]:
+        """Every record of ``obj`` through a bulk job, in pages of at most ``max_read_page``, values typed
+        as :meth:`System.read_changes` types them. Only the last page's cursor resumes (read changes from
+        there); the cursor of every other page is empty, so an interrupted load starts again."""
+
+
+@runtime_checkable
+class Removals(Protocol):
+    """Records a flow may remove: HubSpot archives them (a line item deleted at the source)."""
+
+    def remove(self, obj: str, ids: Sequence[str]) -> list[WriteResult]:
+        """Remove records of ``obj`` by record id, batched to the vendor maximum; one UPDATED result per id
+        (an id already gone is removed all the same: harmless to repeat)."""
 
 
 @dataclass(frozen=True)

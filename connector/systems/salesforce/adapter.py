@@ -24,10 +24,17 @@ from connector.logs import redact, register_secret
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outcome, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.salesforce.bulk import BulkQuery
+from connector.systems.salesforce.bulk import BulkQuery, typed_pages
 from connector.systems.salesforce.errors import SYSTEM, SalesforceClassifier, first_error, record_error
 from connector.systems.salesforce.settings import SalesforceSettings
-from connector.systems.salesforce.soql import ChangeWindow, key_queries, soql_name, to_record
+from connector.systems.salesforce.soql import (
+    STAMP,
+    ChangeWindow,
+    key_queries,
+    select_list,
+    soql_name,
+    to_record,
+)
 
 T = TypeVar("T")
 ASSIGNMENT_HEADERS = {"default": "TRUE", "none": "FALSE"}
@@ -148,6 +155,17 @@ class SalesforceSystem:
     def bulk_query(self, soql: str, *, poll_s: float = 2.0) -> Iterator[Record]:
         """Stream the rows of a Bulk API 2.0 query job (values as text, empty cells as None)."""
         return self.bulk.rows(soql, poll_s=poll_s)
+
+    def count(self, obj: str) -> int:
+        """``SELECT COUNT() FROM obj``: one call, no records."""
+        soql = f"SELECT COUNT() FROM {soql_name(obj)}"
+        return int(self._call("query", lambda sf: sf.query(soql))["totalSize"])
+
+    def read_all(self, obj: str, fields: Sequence[str], *, poll_s: float = 2.0) -> Iterator[Page]:
+        """Every record through one Bulk API 2.0 query job (see :class:`connector.systems.base.BulkReads`)."""
+        types = {name: field.type for name, field in self.describe(obj).fields.items()}
+        soql = f"SELECT {select_list(['Id', STAMP], fields)} FROM {soql_name(obj)}"
+        return typed_pages(self.bulk_query(soql, poll_s=poll_s), types, self.max_read_page, self.lag_s)
 
     # ---- calls, auth and usage -------------------------------------------------------------------------
     def _call(self, endpoint: str, action: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
