@@ -35,10 +35,11 @@ def write_sandbox_config(sandbox: Sandbox, path: Path, *, state_url: str | None 
     tables = [
         _system_table(spec, sandbox, secrets_dir) for kind, spec in SYSTEMS.items() if kind in sandbox.fakes
     ]
-    mappings = shipped_mappings_dir() / "handoff"
+    mappings = shipped_mappings_dir()
     flows = _FLOWS.format(
-        hubspot_mapping=mappings / "hubspot__salesforce.toml",
-        marketo_mapping=mappings / "marketo__salesforce.toml",
+        hubspot_mapping=mappings / "handoff" / "hubspot__salesforce.toml",
+        marketo_mapping=mappings / "handoff" / "marketo__salesforce.toml",
+        won_deals_mapping=mappings / "won_deals" / "salesforce__hubspot.toml",
     )
     path.write_text(
         _HEADER + f"[state]\nurl = {_toml(state_url)}\n\n" + "\n".join(tables) + "\n" + flows,
@@ -105,5 +106,11 @@ kind = "handoff"
 source = "marketo"
 target = "salesforce"
 mapping = "{marketo_mapping}"
+schedule = "every 5m"
+
+[flows.won_deals]                    # Closed Won opportunities become HubSpot deals, companies, customers
+source = "salesforce"
+target = "hubspot"                   # the MA's own portal is the CRM here; a [systems.crm] table for another
+mapping = "{won_deals_mapping}"
 schedule = "every 5m"
 """

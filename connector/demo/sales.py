@@ -1,0 +1,115 @@
+"""Won business to seed into the Salesforce sandbox: opportunities with their Account, products (line
+items) and people (contact roles), for the won-deals flow, the demo, tests and benchmarks.
+
+:func:`salesforce_sales` turns :class:`Sale` values into the Salesforce fake's seed shape with fixed,
+well-formed ids (so line items and roles can point at their opportunity), one Account per name, one
+Contact per email, one product per code, and each opportunity's Amount the sum of its lines, as
+Salesforce rolls it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PRODUCTS = {
+    "RL-BASIC": ("revloop Basic", 50_000.0),
+    "RL-PRO": ("revloop Pro", 150_000.0),
+    "RL-OPT-JA": ("Option: Japanese data hygiene", 30_000.0),
+}
+"""Product code → (name, list price): the catalogue the demo sells (the CRM sandbox knows the same SKUs)."""
+
+_SF_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id(prefix: str, number: int) -> str:
+    """A well-formed 18-character Salesforce id (15 characters plus the case-safe suffix)."""
+    base = f"{prefix}5g0000{number:06d}"[:15]
+    suffix = ""
+    for chunk in (base[0:5], base[5:10], base[10:15]):
+        bits = sum(1 << i for i, char in enumerate(chunk) if char.isupper())
+        suffix += _SF_ID_CHARS[bits]
+    return base + suffix
+
+
+@dataclass(frozen=True)
+class Person:
+    first: str
+    last: str
+    email: str
+    role: str = "Decision Maker"
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One opportunity: its Account, stage, currency, products sold (code, quantity) and people."""
+
+    name: str
+    account: str
+    website: str | None = None
+    stage: str = "Closed Won"
+    currency: str = "JPY"
+    lines: tuple[tuple[str, int], ...] = (("RL-PRO", 1),)
+    people: tuple[Person, ...] = ()
+    close_date: str = "2026-11-30"
+
+
+OBJECTS = ("Account", "Product2", "Contact", "Opportunity", "OpportunityLineItem", "OpportunityContactRole")
+_PREFIXES = dict(zip(OBJECTS, ("001", "01t", "003", "006", "00k", "00K"), strict=True))
+
+
+class _Org:
+    """Seed rows by object, each record once per natural key, with ids numbered from ``first_id``."""
+
+    def __init__(self, first_id: int, modified: str | None) -> None:
+        self.first_id = first_id
+        self.stamp = {"SystemModstamp": modified} if modified else {}
+        self.data: dict[str, list[dict[str, Any]]] = {name: [] for name in OBJECTS}
+        self.ids: dict[tuple[str, str], str] = {}
+
+    def add(self, obj: str, key: str, fields: dict[str, Any]) -> str:
+        if (obj, key) not in self.ids:
+            self.ids[(obj, key)] = salesforce_id(_PREFIXES[obj], self.first_id + len(self.data[obj]))
+            self.data[obj].append({"Id": self.ids[(obj, key)], **fields, **self.stamp})
+        return self.ids[(obj, key)]
+
+
+def salesforce_sales(
+    sales: Iterable[Sale],
+    *,
+    first_id: int = 1,
+    modified: str | None = None,
+    products: Mapping[str, tuple[str, float]] = PRODUCTS,
+) -> dict[str, list[dict[str, Any]]]:
+    """The Salesforce fake's seed for ``sales`` (ids numbered from ``first_id``; ``modified`` sets every
+    record's SystemModstamp, e.g. days ago, so a first read has no overlap to re-read)."""
+    org = _Org(first_id, modified)
+    for code, (name, _) in products.items():
+        org.add("Product2", code, {"Name": name, "ProductCode": code})
+    for index, sale in enumerate(sales):
+        _add_sale(org, index, sale, products)
+    return org.data
+
+
+def _add_sale(org: _Org, index: int, sale: Sale, products: Mapping[str, tuple[str, float]]) -> None:
+    account = org.add(
+        "Account", sale.account, {"Name": sale.account, "Website": sale.website, "Type": "Customer"}
+    )
+    opportunity = org.add("Opportunity", str(index), {
+        "Name": sale.name, "StageName": sale.stage, "CloseDate": sale.close_date, "AccountId": account,
+        "CurrencyIsoCode": sale.currency, "Amount": sum(products[c][1] * n for c, n in sale.lines),
+    })  # fmt: skip
+    for number, (code, quantity) in enumerate(sale.lines):
+        price = products[code][1]
+        org.add("OpportunityLineItem", f"{index}:{number}", {
+            "OpportunityId": opportunity, "Product2Id": org.ids[("Product2", code)], "Quantity": quantity,
+            "UnitPrice": price, "TotalPrice": price * quantity,
+        })  # fmt: skip
+    for person in sale.people:
+        contact = org.add("Contact", person.email.lower(), {
+            "FirstName": person.first, "LastName": person.last, "Email": person.email, "AccountId": account,
+        })  # fmt: skip
+        org.add("OpportunityContactRole", f"{index}:{contact}", {
+            "OpportunityId": opportunity, "ContactId": contact, "Role": person.role, "IsPrimary": True,
+        })  # fmt: skip
