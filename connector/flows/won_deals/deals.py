@@ -33,6 +33,7 @@ from connector.flows.won_deals.send import (
     send_companies,
     send_deals,
 )
+from connector.flows.won_deals.snapshot import children_hashes, fields_hash
 from connector.flows.won_deals.source import STAGE
 from connector.flows.won_deals.writes import CompanyWrite, DealWrite, state_row
 from connector.mapping import names_needing_current
@@ -208,6 +209,8 @@ class Deals(Stage):
             "hash": write.mapped.payload_hash,
             "company_id": previous.get("company_id") if write.reversal else sent.company_of(write),
             "lines": previous.get("lines", []),
+            "fields_hash": fields_hash(write.row.payload["fields"]),
+            "children": children_hashes(write.row.payload),
         }
         if write.reversal:
             ctx.counts["reversed"] += 1

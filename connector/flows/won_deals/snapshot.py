@@ -62,6 +62,18 @@ def snapshot_hash(snapshot: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def fields_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of an opportunity's own fields: unchanged, its children need no read (their changes come
+    through their own streams, and a deleted line item changes the opportunity's Amount)."""
+    return snapshot_hash({"fields": fields})
+
+
+def children_hashes(snapshot: Mapping[str, Any]) -> dict[str, str]:
+    """Each line item's and contact role's :func:`fields_hash`, by id: a child re-read unchanged needs
+    no new snapshot of its opportunity."""
+    return {child["id"]: fields_hash(child["fields"]) for child in (*snapshot["lines"], *snapshot["roles"])}
+
+
 def is_won(snapshot: Mapping[str, Any], won_field: str) -> bool:
     """Whether the opportunity is won (a bulk read answers booleans as text)."""
     value = snapshot["fields"].get(won_field)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from connector.flows.base import RunContext
 from connector.flows.won_deals.mapping import WonDealsMapping
-from connector.flows.won_deals.snapshot import build, flatten, is_won, pick, snapshot_hash
+from connector.flows.won_deals.snapshot import build, fields_hash, flatten, is_won, pick, snapshot_hash
 from connector.records import Cursor, Page, Record
 from connector.state import links, outbox, runs
 from connector.systems.base import BulkReads
@@ -79,7 +79,9 @@ class OpportunityReader:
             ]
         adopt = unread if not cursor else []
         for page, last in with_last(self.opportunity_stream(cursor)):
-            self.accept(page.records, OPPORTUNITIES, page.cursor, also=adopt if last else ())
+            self.accept(
+                page.records, OPPORTUNITIES, page.cursor, also=adopt if last else (), own_changes=True
+            )
             yield page
         for child in self.children:
             yield from self._child_pages(child)
@@ -110,21 +112,45 @@ class OpportunityReader:
             yield page
 
     def _parents_to_read(self, child: Child, records: Sequence[Record]) -> list[str]:
-        """Opportunities whose child changed since this run's snapshot of it (or with no snapshot yet)."""
-        parents = set()
+        """Opportunities whose child is not as in this run's snapshot, nor as last synced (unless the
+        opportunity waits in the outbox: its queued snapshot may hold a newer version of the child)."""
+        changed: dict[str, str] = {}
         for record in records:
             fields = pick(flatten(record.fields), child.fields)
             if self._seen.get(record.id) != fields and fields.get(child.parent_field):
-                parents.add(str(fields[child.parent_field]))
-        return sorted(parents)
+                changed[record.id] = str(fields[child.parent_field])
+        ctx, parents = self.ctx, sorted(set(changed.values()))
+        with ctx.engine.connect() as connection:
+            synced = links.synced_states(connection, self.direction, parents)
+            waiting = outbox.pending_hashes(connection, ctx.flow, STAGE, parents)
+        needed = set()
+        for record in records:
+            parent = changed.get(record.id)
+            if parent is None:
+                continue
+            known = (synced[parent].payload.get("children") or {}) if parent in synced else {}
+            digest = fields_hash(pick(flatten(record.fields), child.fields))
+            if parent in waiting or known.get(record.id) != digest:
+                needed.add(parent)
+        return sorted(needed)
 
     # ---- accepting a page --------------------------------------------------------------------------
     def accept(
-        self, records: Sequence[Record], stream: str, cursor: Cursor, *, also: Iterable[str] = ()
+        self,
+        records: Sequence[Record],
+        stream: str,
+        cursor: Cursor,
+        *,
+        also: Iterable[str] = (),
+        own_changes: bool = False,
     ) -> None:
-        """Queue the changed snapshots of ``records``; move ``stream``'s cursor (and ``also``'s) past them."""
+        """Queue the changed snapshots of ``records``; move ``stream``'s cursor (and ``also``'s) past them.
+
+        ``own_changes``: the records were read for changes of their own, so one whose fields are as last
+        synced needs no snapshot (a change of its children comes through the children's streams).
+        """
         ctx = self.ctx
-        rows = self.changed(self.snapshots(records))
+        rows = self.changed(self.snapshots(records, own_changes=own_changes))
         with ctx.engine.begin() as connection:
             pending = outbox.pending_hashes(connection, ctx.flow, STAGE, [key for key, _, _ in rows])
             rows = [row for row in rows if pending.get(row[0]) != row[2]]
@@ -133,20 +159,32 @@ class OpportunityReader:
                 runs.set_cursor(connection, ctx.flow, name, cursor)
         ctx.counts["read"] += len(records)
 
-    def snapshots(self, records: Sequence[Record]) -> list[tuple[str, dict[str, Any]]]:
+    def snapshots(
+        self, records: Sequence[Record], *, own_changes: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
         """Snapshots of the records the flow keeps (won, with a deal, or waiting), children read in bulk."""
         ctx, spec = self.ctx, self.mapping.spec
         ids = [record.id for record in records]
         with ctx.engine.connect() as connection:
             linked = links.targets_of(connection, ctx.source.name, spec.source.object, ids, ctx.target.name)
             waiting = outbox.pending_hashes(connection, ctx.flow, STAGE, ids)
-        kept = [
-            record
-            for record in records
-            if record.id in linked
-            or record.id in waiting
-            or is_won({"fields": flatten(record.fields)}, spec.won.field)
-        ]
+            synced = links.synced_states(connection, self.direction, ids) if own_changes else {}
+        kept = []
+        for record in records:
+            fields = pick(flatten(record.fields), self.fields)
+            if not (
+                record.id in linked or record.id in waiting or is_won({"fields": fields}, spec.won.field)
+            ):
+                continue
+            state = synced.get(record.id)
+            if (
+                record.id not in waiting
+                and state is not None
+                and state.payload.get("fields_hash") == fields_hash(fields)
+            ):
+                ctx.counts["unchanged"] += 1
+                continue
+            kept.append(record)
         if not kept:
             return []
         lines, roles = (self._children_of(child, [record.id for record in kept]) for child in self.children)
