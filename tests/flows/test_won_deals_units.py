@@ -67,7 +67,7 @@ def test_the_shipped_mapping_names_what_each_salesforce_object_is_read_with():
                 '[line_items.fields.quantity]\nfrom = "Quantity"\nconflict = "target_wins"',
             ),
             "line items follow their opportunity",
-        ),  # fmt: skip
+        ),
         (
             ("[fields.amount]", '[fields.dealstage]\nvalue = "x"\n\n[fields.amount]'),
             "fields.dealstage: set by [stages]",
