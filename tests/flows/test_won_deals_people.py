@@ -59,7 +59,8 @@ def test_an_unlinked_salesforce_contact_is_found_by_email_in_the_mas_portal(env)
     """A person sales added in Salesforce, whom marketing also knows: found by email, linked, not doubled."""
     known = env.contact(email="known@example.com", firstname="Marketing", lastname="Spelling")
     [account] = env.sf_seed("Account", {"Name": "Known Co"})
-    sales_typed = {"LastName": "Sales", "FirstName": "Given", "Email": "KNOWN@example.com", "AccountId": account}
+    sales_typed = {"LastName": "Sales", "FirstName": "Given", "Email": "KNOWN@example.com"}
+    sales_typed["AccountId"] = account
     [person] = env.sf_seed("Contact", sales_typed)
     won_opportunity(env, account, person)
 
