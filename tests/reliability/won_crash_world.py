@@ -148,9 +148,7 @@ class WonWorld:
 
     def due(self) -> list[str]:
         """Waiting rows that are not explained by an open error row."""
-        with self.engine.connect() as connection:
-            explained = set(connection.execute(select(sync_errors.c.record_key).where(
-                sync_errors.c.flow == FLOW, sync_errors.c.status.in_(("open", "retrying")))).scalars())  # fmt: skip
+        explained = self.errors()
         return [key for key in self._outbox(outbox.c.state == "pending") if key not in explained]
 
     def _outbox(self, condition) -> list[str]:
