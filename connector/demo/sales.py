@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PRODUCTS = {
@@ -64,15 +65,22 @@ class _Org:
 
     def __init__(self, first_id: int, modified: str | None) -> None:
         self.first_id = first_id
-        self.stamp = {"SystemModstamp": modified} if modified else {}
+        self.modified = datetime.fromisoformat(modified) if modified else None
+        self.offset_s = 0  # the sale being added was modified this long after ``modified``
         self.data: dict[str, list[dict[str, Any]]] = {name: [] for name in OBJECTS}
         self.ids: dict[tuple[str, str], str] = {}
 
     def add(self, obj: str, key: str, fields: dict[str, Any]) -> str:
         if (obj, key) not in self.ids:
             self.ids[(obj, key)] = salesforce_id(_PREFIXES[obj], self.first_id + len(self.data[obj]))
-            self.data[obj].append({"Id": self.ids[(obj, key)], **fields, **self.stamp})
+            self.data[obj].append({"Id": self.ids[(obj, key)], **fields, **self._stamp()})
         return self.ids[(obj, key)]
+
+    def _stamp(self) -> dict[str, str]:
+        if self.modified is None:
+            return {}
+        moment = (self.modified + timedelta(seconds=self.offset_s)).astimezone(UTC)
+        return {"SystemModstamp": moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")}
 
 
 def salesforce_sales(
@@ -80,14 +88,17 @@ def salesforce_sales(
     *,
     first_id: int = 1,
     modified: str | None = None,
+    spread_s: int = 0,
     products: Mapping[str, tuple[str, float]] = PRODUCTS,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The Salesforce fake's seed for ``sales`` (ids numbered from ``first_id``; ``modified`` sets every
-    record's SystemModstamp, e.g. days ago, so a first read has no overlap to re-read)."""
+    """The Salesforce fake's seed for ``sales`` (ids numbered from ``first_id``). ``modified`` sets the
+    SystemModstamp of the first sale's records, e.g. weeks ago, so a read has no overlap to re-read; each
+    later sale was modified ``spread_s`` seconds after the one before, as sales close one by one."""
     org = _Org(first_id, modified)
     for code, (name, _) in products.items():
         org.add("Product2", code, {"Name": name, "ProductCode": code})
     for index, sale in enumerate(sales):
+        org.offset_s = index * spread_s
         _add_sale(org, index, sale, products)
     return org.data
 

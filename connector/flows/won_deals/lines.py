@@ -9,7 +9,6 @@ association call and, for removed lines, one archive call (100 each, the CRM's m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -43,20 +42,21 @@ class LineItems(FollowUpStage):
             state = states.get(line.line_id)
             if state is not None and state.payload_hash == digest:
                 continue
-            written = {**(state.payload if state else {}), **fields}
-            rows.append((line.line_id, self._payload(write, deal_id, fields, written, digest), digest))
+            before = state.payload if state else {}
+            payload = {
+                "fields": fields,
+                "written": {"fields": {**before.get("fields", {}), **fields}, "deal_id": deal_id},
+                "hash": digest,
+                "deal_id": deal_id,
+                "associate": before.get("deal_id") != deal_id,  # a new line, or its deal changed
+                "opportunity_id": write.opportunity_id,
+            }
+            rows.append((line.line_id, payload, digest))
         current = [line.line_id for line in write.lines]
         for removed in sorted(set(write.previous.get("lines", ())) - set(current)):
             rows.append((removed, {"archive": True, "opportunity_id": write.opportunity_id}, "archive"))
         outbox.enqueue(connection, self.ctx.flow, STAGE, rows)
         return current
-
-    @staticmethod
-    def _payload(
-        write: DealWrite, deal_id: str, fields: Mapping[str, Any], written, digest: str
-    ) -> dict[str, Any]:
-        return {"fields": dict(fields), "written": written, "hash": digest, "deal_id": deal_id,
-                "opportunity_id": write.opportunity_id}  # fmt: skip
 
     # ---- sending -------------------------------------------------------------------------------------
     def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:
@@ -69,16 +69,10 @@ class LineItems(FollowUpStage):
         spec, target = self.mapping.spec.line_items, self.ctx.target
         outgoing = [Outgoing(row.record_key, row.payload["fields"]) for row in rows]
         results = {result.key: result for result in target.upsert(spec.object, spec.upsert_key, outgoing)}
-        pairs = [
-            (str(results[row.record_key].id), row.payload["deal_id"])
-            for row in rows
-            if results[row.record_key].ok
-        ]
+        linking = [row for row in rows if results[row.record_key].ok and row.payload.get("associate", True)]
+        pairs = [(str(results[row.record_key].id), row.payload["deal_id"]) for row in linking]
         if pairs and isinstance(target, Associations):
-            owners = {
-                pair: row.record_key
-                for pair, row in zip(pairs, [r for r in rows if results[r.record_key].ok], strict=True)
-            }
+            owners = {pair: row.record_key for pair, row in zip(pairs, linking, strict=True)}
             answers = target.associate(
                 spec.object, self.mapping.spec.target.object, pairs, type_id=spec.association_type
             )

@@ -129,7 +129,7 @@ class DealPlanner:
             context = {"source_id": line_id, "opportunity_id": row.record_key}
             state = line_states.get(line_id)
             record = (spec.line_items.object, spec.line_items.upsert_key, line_id)
-            conflicts = Conflicts(state is None, None, state.payload if state else None)
+            conflicts = Conflicts(state is None, None, state.payload.get("fields") if state else None)
             mapped = map_section(
                 self.mapping, "line_items.fields", record, fields, context, conflicts=conflicts
             )
