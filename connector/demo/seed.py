@@ -8,7 +8,8 @@ What it contains, so the demo shows every path of the handoff:
 - Salesforce Leads that already exist for some of them (matched, never duplicated), two Leads sharing
   one email (an ambiguous match an admin must resolve), customer Accounts whose people become Contacts;
 - invalid records (a malformed email, an unparseable phone number) that end as sync errors;
-- opportunities at several stages and customers with products, for the flows further down the river.
+- opportunities at several stages, and won business with products and contact roles (connector.demo.sales)
+  whose companies the CRM partly knows already, for the won-deals flow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from connector.demo.sales import Person as Buyer
+from connector.demo.sales import Sale, salesforce_id, salesforce_sales
 
 JA_SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "松本"]
 JA_GIVEN = ["太郎", "花子", "健", "美咲", "翔太", "陽菜", "大輔", "さくら", "直樹", "愛"]
@@ -54,18 +58,6 @@ PAGES = [
 ]
 ASSETS = ["/assets/case-study-sakura.pdf", "/assets/case-study-globex.pdf", "/assets/whitepaper-revops.pdf"]
 SALES_REPS = [("Kenji Mori", "kenji.mori"), ("Aiko Ueda", "aiko.ueda"), ("Tom Baker", "tom.baker")]
-
-_SF_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def salesforce_id(prefix: str, number: int) -> str:
-    """A well-formed 18-character Salesforce id (15 characters plus the case-safe suffix)."""
-    base = f"{prefix}5g0000{number:06d}"[:15]
-    suffix = ""
-    for chunk in (base[0:5], base[5:10], base[10:15]):
-        bits = sum(1 << i for i, char in enumerate(chunk) if char.isupper())
-        suffix += _SF_ID_CHARS[bits]
-    return base + suffix
 
 
 @dataclass
@@ -265,13 +257,46 @@ def _salesforce_org(people: list[Person]) -> dict[str, list[dict[str, Any]]]:
         }
         for index, (account, stage) in enumerate(zip(accounts * 2, stages, strict=False))
     ]
-    return {
+    org = {
         "User": users,
         "Account": accounts,
         "Lead": leads,
         "Contact": contacts,
         "Opportunity": opportunities,
     }
+    for obj, rows in salesforce_sales(WON_SALES, first_id=100).items():
+        org[obj] = org.get(obj, []) + rows
+    return org
+
+
+GLOBEX_BUYERS = (
+    Buyer("Olivia", "Brown", "olivia.brown@globex.example.com", "Economic Buyer"),  # marketing knows her
+    Buyer("Ethan", "Clark", "ethan.clark@initech.example.com", "Evaluator"),
+)
+WON_SALES = (
+    # The CRM already has this customer (same domain): the deal joins the existing company.
+    Sale(
+        "東京データ - revloop Pro 追加",
+        "東京データ株式会社",
+        "https://www.customer0.example.jp/",
+        lines=(("RL-PRO", 2), ("RL-OPT-JA", 1)),
+        people=(Buyer("直樹", "伊藤", "naoki.ito@tokyo-data.example.jp"),),
+    ),
+    # A new customer in dollars: the deal keeps its currency; the company is created.
+    Sale(
+        "Globex - revloop Basic",
+        "Globex Inc.",
+        "https://globex.example.com",
+        currency="USD",
+        lines=(("RL-BASIC", 5),),
+        people=GLOBEX_BUYERS,
+    ),  # fmt: skip
+    # Still negotiating: it stays in Salesforce until it is won.
+    Sale(
+        "さくら物産 - revloop Pro", "さくら物産株式会社", stage="Negotiation/Review", lines=(("RL-PRO", 1),)
+    ),
+)
+"""Won business for the won-deals flow: its products are the CRM's SKUs (RL-BASIC, RL-PRO, RL-OPT-JA)."""
 
 
 def _marketo_instance(
