@@ -290,7 +290,7 @@ WON_SALES = (
         currency="USD",
         lines=(("RL-BASIC", 5),),
         people=GLOBEX_BUYERS,
-    ),  # fmt: skip
+    ),
     # Still negotiating: it stays in Salesforce until it is won.
     Sale(
         "さくら物産 - revloop Pro", "さくら物産株式会社", stage="Negotiation/Review", lines=(("RL-PRO", 1),)
