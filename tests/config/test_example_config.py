@@ -56,7 +56,7 @@ def documented_keys(section: str) -> set[str]:
 def test_the_example_validates(secrets_in_environment) -> None:
     config = load_config(EXAMPLE)
 
-    assert set(config.flows) == {"handoff", "marketo_handoff"}
+    assert set(config.flows) == {"handoff", "marketo_handoff", "won_deals"}
     handoff = config.flow("handoff")
     assert (handoff.kind, handoff.source, handoff.target) == ("handoff", "hubspot", "salesforce")
     assert handoff.mapping == REPO / "mappings" / "handoff" / "hubspot__salesforce.toml"
@@ -65,6 +65,9 @@ def test_the_example_validates(secrets_in_environment) -> None:
     assert (marketo.kind, marketo.source, marketo.target) == ("handoff", "marketo", "salesforce")
     assert marketo.mapping == REPO / "mappings" / "handoff" / "marketo__salesforce.toml"
     assert marketo.enabled is False
+    won = config.flow("won_deals")
+    assert (won.kind, won.source, won.target) == ("won_deals", "salesforce", "crm")
+    assert won.mapping == REPO / "mappings" / "won_deals" / "salesforce__hubspot.toml"
     assert {config.salesforce.secret(n) for n in ("client_id", "client_secret")} == {
         SECRETS["SALESFORCE_CLIENT_ID"],
         SECRETS["SALESFORCE_CLIENT_SECRET"],

@@ -10,7 +10,7 @@ upserts, so nothing is created twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -128,17 +128,16 @@ class Deals(Stage):
         plan, ctx = sent.plan, self.ctx
         self._link_products(connection, sent)
         self._record_companies(connection, sent)
-        done: list[OutboxRow] = list(plan.dropped)
+        written = [write for write in plan.writes if write.row.id not in sent.deal_errors]
+        self._record_deals(connection, written, sent)
         drift: RecordError | None = None
         for write in plan.writes:
             problem = sent.deal_errors.get(write.row.id)
-            if problem is None:
-                self._record_deal(connection, write, sent)
-                done.append(write.row)
-            else:
+            if problem is not None:
                 drift = drift or self._refuse(connection, write.row, problem, write.mapped.fields)
         for row, problem in plan.failures:
             drift = drift or self._refuse(connection, row, problem, row.payload.get("fields"))
+        done = [*plan.dropped, *(write.row for write in written)]
         outbox.release(connection, plan.deferred, ctx.owner, undo_attempt=True)
         outbox.done(connection, done, ctx.owner)
         sync_errors.resolve(connection, ctx.flow, STAGE, [row.record_key for row in done])
@@ -185,40 +184,51 @@ class Deals(Stage):
             payload = company.mapped.written_state(state.payload if state else None)
             digest = company.mapped.payload_hash
             rows.append(state_row(company.account_id, link_ids[company.account_id], payload, digest))
-            entries.append(self._entry(company, sent.companies[company.account_id], payload))
+            entries.append(self._entry(company, sent.companies[company.account_id]))
         links.save_states(connection, f"{ctx.flow}:companies", rows, ctx.run_id)
         identity.save(connection, entries)
         return link_ids
 
-    def _entry(self, company: CompanyWrite, company_id: str, written: Mapping[str, Any]):
-        """The mirror entry of a company just written, so the next batch matches against it at once."""
-        fields = {**company.mapped.payload, **written}
+    def _entry(self, company: CompanyWrite, company_id: str):
+        """The mirror entry of a company just written (what the CRM held, and what revloop wrote), so the
+        next batch matches against it at once."""
+        fields = {**company.current, **company.mapped.fields}
         if company.creating:
             fields[self.spec.company.upsert_key] = company.account_id
         return companies.entry(self.ctx.target.name, self.spec.company, company_id, fields)
 
-    def _record_deal(self, connection: Connection, write: DealWrite, sent: Sent) -> None:
+    def _record_deals(self, connection: Connection, writes: Sequence[DealWrite], sent: Sent) -> None:
+        """Link the written deals, queue their line items and people, store what was written."""
         ctx, spec = self.ctx, self.spec
-        deal_id = sent.deals[write.row.id]
-        pair = (RecordRef(ctx.source.name, spec.source.object, write.opportunity_id),
-                RecordRef(ctx.target.name, spec.target.object, deal_id))  # fmt: skip
-        link_id = links.connect(connection, [pair], "deal", status="created")[write.opportunity_id]
-        previous = write.previous
-        state: dict[str, Any] = {
-            "fields": write.mapped.written_state(previous.get("fields")),
-            "hash": write.mapped.payload_hash,
-            "company_id": previous.get("company_id") if write.reversal else sent.company_of(write),
-            "lines": previous.get("lines", []),
-            "fields_hash": fields_hash(write.row.payload["fields"]),
-            "children": children_hashes(write.row.payload),
-        }
+        pairs = [
+            (RecordRef(ctx.source.name, spec.source.object, write.opportunity_id),
+             RecordRef(ctx.target.name, spec.target.object, sent.deals[write.row.id]))
+            for write in writes
+        ]  # fmt: skip
+        link_ids = links.connect(connection, pairs, "deal", status="created")
+        won = [(write, sent.deals[write.row.id]) for write in writes if not write.reversal]
+        lines = self.lines.enqueue(connection, won, sent.products.ids)
+        self.people.enqueue(connection, won)
+        states = []
+        for write in writes:
+            previous = write.previous
+            state: dict[str, Any] = {
+                "fields": write.mapped.written_state(previous.get("fields")),
+                "hash": write.mapped.payload_hash,
+                "company_id": previous.get("company_id") if write.reversal else sent.company_of(write),
+                "lines": lines.get(write.opportunity_id, previous.get("lines", [])),
+                "fields_hash": fields_hash(write.row.payload["fields"]),
+                "children": children_hashes(write.row.payload),
+            }
+            digest, source_hash = write.mapped.payload_hash, write.row.source_hash
+            states.append(
+                state_row(write.opportunity_id, link_ids[write.opportunity_id], state, digest, source_hash)
+            )
+            self._count(write)
+        links.save_states(connection, self.direction, states, ctx.run_id)
+
+    def _count(self, write: DealWrite) -> None:
         if write.reversal:
-            ctx.counts["reversed"] += 1
+            self.ctx.counts["reversed"] += 1
         else:
-            state["lines"] = self.lines.enqueue(connection, write, deal_id, sent.products.ids)
-            self.people.enqueue(connection, write, deal_id)
-            ctx.counts["deals_created" if write.deal_id is None else "deals_updated"] += 1
-        row = state_row(
-            write.opportunity_id, link_id, state, write.mapped.payload_hash, write.row.source_hash
-        )
-        links.save_states(connection, self.direction, [row], ctx.run_id)
+            self.ctx.counts["deals_created" if write.deal_id is None else "deals_updated"] += 1

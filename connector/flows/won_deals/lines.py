@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Connection
 
 from connector.flows.won_deals.stages import FollowUpStage
-from connector.flows.won_deals.writes import DealWrite, state_row
+from connector.flows.won_deals.writes import DealWrite, LineWrite, state_row
 from connector.mapping import payload_hash
 from connector.records import Outcome, Outgoing, WriteResult
 from connector.state import links, outbox
-from connector.state.links import RecordRef
+from connector.state.links import RecordRef, SyncedState
 from connector.state.outbox import OutboxRow
 from connector.systems.base import Associations, Removals
 
@@ -29,34 +29,40 @@ class LineItems(FollowUpStage):
 
     # ---- queued by the deals stage -----------------------------------------------------------------
     def enqueue(
-        self, connection: Connection, write: DealWrite, deal_id: str, products: Mapping[str, str]
-    ) -> list[str]:
-        """Queue the deal's changed line items and the removal of lines that left it; returns its line ids."""
-        spec = self.mapping.spec.line_items
-        states = links.synced_states(connection, self.direction, [line.line_id for line in write.lines])
-        rows = []
-        for line in write.lines:
-            fields = {**line.mapped.fields, spec.product_field: products[line.product_ref]}
-            payload = {**line.mapped.payload, spec.product_field: products[line.product_ref]}
-            digest = payload_hash(spec.object, {**payload, "_deal": deal_id})
-            state = states.get(line.line_id)
-            if state is not None and state.payload_hash == digest:
-                continue
-            before = state.payload if state else {}
-            payload = {
-                "fields": fields,
-                "written": {"fields": {**before.get("fields", {}), **fields}, "deal_id": deal_id},
-                "hash": digest,
-                "deal_id": deal_id,
-                "associate": before.get("deal_id") != deal_id,  # a new line, or its deal changed
-                "opportunity_id": write.opportunity_id,
-            }
-            rows.append((line.line_id, payload, digest))
-        current = [line.line_id for line in write.lines]
-        for removed in sorted(set(write.previous.get("lines", ())) - set(current)):
-            rows.append((removed, {"archive": True, "opportunity_id": write.opportunity_id}, "archive"))
-        outbox.enqueue(connection, self.ctx.flow, STAGE, rows)
+        self, connection: Connection, deals: Sequence[tuple[DealWrite, str]], products: Mapping[str, str]
+    ) -> dict[str, list[str]]:
+        """Queue the changed line items of the written ``deals`` ((write, deal id)) and the removal of lines
+        that left them; returns each opportunity's line ids."""
+        ids = [line.line_id for write, _ in deals for line in write.lines]
+        states = links.synced_states(connection, self.direction, ids)
+        rows, current = [], {}
+        for write, deal_id in deals:
+            rows += [
+                self._row(write, line, deal_id, products, states.get(line.line_id)) for line in write.lines
+            ]
+            current[write.opportunity_id] = [line.line_id for line in write.lines]
+            for removed in sorted(set(write.previous.get("lines", ())) - set(current[write.opportunity_id])):
+                rows.append((removed, {"archive": True, "opportunity_id": write.opportunity_id}, "archive"))
+        outbox.enqueue(connection, self.ctx.flow, STAGE, [row for row in rows if row is not None])
         return current
+
+    def _row(self, write: DealWrite, line: LineWrite, deal_id: str, products, state: SyncedState | None):
+        """The outbox row of one line item, or None when it is as last synced (product and deal too)."""
+        spec = self.mapping.spec.line_items
+        fields = {**line.mapped.fields, spec.product_field: products[line.product_ref]}
+        digest = payload_hash(spec.object, {**line.mapped.payload, **fields, "_deal": deal_id})
+        if state is not None and state.payload_hash == digest:
+            return None
+        before = state.payload if state else {}
+        payload = {
+            "fields": fields,
+            "written": {"fields": {**before.get("fields", {}), **fields}, "deal_id": deal_id},
+            "hash": digest,
+            "deal_id": deal_id,
+            "associate": before.get("deal_id") != deal_id,  # a new line, or its deal changed
+            "opportunity_id": write.opportunity_id,
+        }
+        return (line.line_id, payload, digest)
 
     # ---- sending -------------------------------------------------------------------------------------
     def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:

@@ -49,17 +49,18 @@ class People(FollowUpStage):
         return f"{self.ctx.flow}:persons"
 
     # ---- queued by the deals stage -----------------------------------------------------------------
-    def enqueue(self, connection: Connection, write: DealWrite, deal_id: str) -> None:
+    def enqueue(self, connection: Connection, deals: Sequence[tuple[DealWrite, str]]) -> None:
+        """Queue a row per (person, opportunity) of the written ``deals`` ((write, deal id)) that changed."""
         spec = self.mapping.spec.people
         rows = []
-        for role in write.roles:
-            fields = role["fields"]
-            contact = fields.get(spec.id_from)
-            if not contact:
-                continue
-            payload = {"contact_id": str(contact), "fields": fields, "opportunity_id": write.opportunity_id,
-                       "deal_id": deal_id}  # fmt: skip
-            rows.append((f"{contact}:{write.opportunity_id}", payload, _digest(fields, deal_id)))
+        for write, deal_id in deals:
+            for role in write.roles:
+                fields = role["fields"]
+                contact = fields.get(spec.id_from)
+                if contact:
+                    payload = {"contact_id": str(contact), "fields": fields, "deal_id": deal_id,
+                               "opportunity_id": write.opportunity_id}  # fmt: skip
+                    rows.append((f"{contact}:{write.opportunity_id}", payload, _digest(fields, deal_id)))
         states = links.synced_states(connection, self.direction, [key for key, _, _ in rows])
         changed = [row for row in rows if row[0] not in states or states[row[0]].payload_hash != row[2]]
         outbox.enqueue(connection, self.ctx.flow, STAGE, changed)

@@ -27,6 +27,7 @@ class CompanyWrite:
     status: str  # "known" (linked before), "linked" (matched now), "created" (revloop creates it)
     mapped: MappedRecord
     first_row: int  # the outbox row whose opportunity planned it
+    current: Mapping[str, Any] = field(default_factory=dict)  # what the CRM holds, as mirrored
 
     @property
     def creating(self) -> bool:
