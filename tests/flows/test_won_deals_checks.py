@@ -86,3 +86,34 @@ def test_a_small_first_load_reads_pages_of_a_query(sqlite_env):
 
     assert outcome.counts.get("bulk_read") is None and env.sf.calls.get("bulk_query_create") is None
     assert env.sf.calls["query"] >= 1 and len(deals(env)) == 1
+
+
+def test_a_property_the_crm_lacks_pauses_the_flow_with_the_records_waiting(sqlite_env, tmp_path):
+    env = sqlite_env
+    use_mapping(env, tmp_path, [("[fields.amount]", '[fields.deal_rating]\nvalue = "A"\n\n[fields.amount]')])
+    seed(env, ACME)
+
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "paused" and deals(env) == {}
+    assert "PROPERTY_DOESNT_EXIST" in outcome.message and "deal_rating" in outcome.message
+    assert [row["state"] for row in env.waiting("deals")] == ["pending"]  # nothing lost: it waits for the fix
+    assert env.run(FLOW).status == "paused"  # until `revloop flows resume won_deals`
+
+
+def test_two_flows_sharing_one_crms_deals_need_a_key_prefix(sqlite_env):
+    env = sqlite_env
+    text = env.config_path.read_text(encoding="utf-8")
+    salesforce = text[text.index("[salesforce]") :].split("\n\n")[0]
+    second = salesforce.replace("[salesforce]", '[systems.sf2]\nkind = "salesforce"')
+    flow = text[text.index("[flows.won_deals]") :].split("\n\n")[0]
+    other = flow.replace("[flows.won_deals]", '[flows.won_deals_jp]\nkind = "won_deals"').replace(
+        'source = "salesforce"', 'source = "sf2"'
+    )
+    env.config_path.write_text(f"{text}\n{second}\n\n{other}\n", encoding="utf-8")
+
+    result = env.cli("config", "check")
+
+    assert result.code == 2
+    assert "flows.won_deals_jp: upserts hubspot deals on revloop_salesforce_opportunity_id" in result.stderr
+    assert "key_prefix" in result.stderr

@@ -21,12 +21,23 @@ from typing import Any, TypeVar
 
 from connector.flows.base import RunContext
 from connector.flows.won_deals.mapping import WonDealsMapping
-from connector.flows.won_deals.snapshot import build, fields_hash, flatten, is_won, pick, snapshot_hash
+from connector.flows.won_deals.snapshot import (
+    build,
+    children_hashes,
+    fields_hash,
+    flatten,
+    is_won,
+    pick,
+    snapshot_hash,
+)
 from connector.records import Cursor, Page, Record
 from connector.state import links, outbox, runs
 from connector.systems.base import BulkReads
 
 STAGE = "deals"
+SEEN_CAP = 50_000
+"""Children of this run's snapshots remembered (so a child stream does not read their parents again);
+beyond it, memory stays flat and a re-read child is compared with what was synced instead."""
 OPPORTUNITIES, LINES, ROLES = "opportunities", "lines", "roles"
 T = TypeVar("T")
 
@@ -65,7 +76,7 @@ class OpportunityReader:
             Child(LINES, spec.line_items.source, spec.line_items.parent_field, mapping.line_fields()),
             Child(ROLES, spec.people.source, spec.people.parent_field, mapping.people_fields()),
         )
-        self._seen: dict[str, dict[str, Any]] = {}  # child id → its fields in a snapshot taken this run
+        self._seen: dict[str, str] = {}  # child id → fields_hash in a snapshot taken this run (capped)
 
     # ---- the run ---------------------------------------------------------------------------------
     def pages(self) -> Iterator[Page]:
@@ -114,23 +125,20 @@ class OpportunityReader:
     def _parents_to_read(self, child: Child, records: Sequence[Record]) -> list[str]:
         """Opportunities whose child is not as in this run's snapshot, nor as last synced (unless the
         opportunity waits in the outbox: its queued snapshot may hold a newer version of the child)."""
-        changed: dict[str, str] = {}
+        changed: dict[str, tuple[str, str]] = {}  # child id → (its opportunity, its fields' hash)
         for record in records:
             fields = pick(flatten(record.fields), child.fields)
-            if self._seen.get(record.id) != fields and fields.get(child.parent_field):
-                changed[record.id] = str(fields[child.parent_field])
-        ctx, parents = self.ctx, sorted(set(changed.values()))
+            digest = fields_hash(fields)
+            if self._seen.get(record.id) != digest and fields.get(child.parent_field):
+                changed[record.id] = (str(fields[child.parent_field]), digest)
+        ctx, parents = self.ctx, sorted({parent for parent, _ in changed.values()})
         with ctx.engine.connect() as connection:
             synced = links.synced_states(connection, self.direction, parents)
             waiting = outbox.pending_hashes(connection, ctx.flow, STAGE, parents)
         needed = set()
-        for record in records:
-            parent = changed.get(record.id)
-            if parent is None:
-                continue
+        for child_id, (parent, digest) in changed.items():
             known = (synced[parent].payload.get("children") or {}) if parent in synced else {}
-            digest = fields_hash(pick(flatten(record.fields), child.fields))
-            if parent in waiting or known.get(record.id) != digest:
+            if parent in waiting or known.get(child_id) != digest:
                 needed.add(parent)
         return sorted(needed)
 
@@ -194,9 +202,8 @@ class OpportunityReader:
                              fields=self.fields, line_fields=self.children[0].fields,
                              role_fields=self.children[1].fields)  # fmt: skip
             snapshots.append((record.id, snapshot))
-            self._seen.update(
-                {child["id"]: child["fields"] for child in (*snapshot["lines"], *snapshot["roles"])}
-            )
+            if len(self._seen) < SEEN_CAP:
+                self._seen.update(children_hashes(snapshot))
         return snapshots
 
     def changed(
