@@ -104,9 +104,7 @@ def salesforce_sales(
 
 
 def _add_sale(org: _Org, index: int, sale: Sale, products: Mapping[str, tuple[str, float]]) -> None:
-    account = org.add(
-        "Account", sale.account, {"Name": sale.account, "Website": sale.website, "Type": "Customer"}
-    )
+    account = org.add("Account", sale.account, {"Name": sale.account, "Website": sale.website})
     opportunity = org.add("Opportunity", str(index), {
         "Name": sale.name, "StageName": sale.stage, "CloseDate": sale.close_date, "AccountId": account,
         "CurrencyIsoCode": sale.currency, "Amount": sum(products[c][1] * n for c, n in sale.lines),

@@ -8,8 +8,8 @@ What it contains, so the demo shows every path of the handoff:
 - Salesforce Leads that already exist for some of them (matched, never duplicated), two Leads sharing
   one email (an ambiguous match an admin must resolve), customer Accounts whose people become Contacts;
 - invalid records (a malformed email, an unparseable phone number) that end as sync errors;
-- opportunities at several stages, and won business with products and contact roles (connector.demo.sales)
-  whose companies the CRM partly knows already, for the won-deals flow.
+- opportunities at several stages, and won business with products and contact roles (connector.demo.sales),
+  one of a customer the CRM knows already, for the won-deals flow.
 """
 
 from __future__ import annotations
@@ -269,31 +269,30 @@ def _salesforce_org(people: list[Person]) -> dict[str, list[dict[str, Any]]]:
     return org
 
 
-GLOBEX_BUYERS = (
-    Buyer("Olivia", "Brown", "olivia.brown@globex.example.com", "Economic Buyer"),  # marketing knows her
-    Buyer("Ethan", "Clark", "ethan.clark@initech.example.com", "Evaluator"),
-)
 WON_SALES = (
-    # The CRM already has this customer (same domain): the deal joins the existing company.
+    # The CRM knows this customer already (株式会社北斗ソリューション, same domain): the deal joins it.
     Sale(
-        "東京データ - revloop Pro 追加",
-        "東京データ株式会社",
-        "https://www.customer0.example.jp/",
+        "北斗ソリューション - revloop Pro",
+        "北斗ソリューション(株)",
+        "https://www.customer2.example.jp/",
         lines=(("RL-PRO", 2), ("RL-OPT-JA", 1)),
-        people=(Buyer("直樹", "伊藤", "naoki.ito@tokyo-data.example.jp"),),
+        people=(Buyer("誠", "北村", "makoto.kitamura@hokuto-sol.example.jp"),),
     ),
     # A new customer in dollars: the deal keeps its currency; the company is created.
     Sale(
-        "Globex - revloop Basic",
-        "Globex Inc.",
-        "https://globex.example.com",
+        "Wayne Enterprises - revloop Basic",
+        "Wayne Enterprises",
+        "https://wayne-enterprises.example.com",
         currency="USD",
         lines=(("RL-BASIC", 5),),
-        people=GLOBEX_BUYERS,
+        people=(Buyer("Lucius", "Fox", "lucius.fox@wayne-enterprises.example.com", "Economic Buyer"),),
     ),
     # Still negotiating: it stays in Salesforce until it is won.
     Sale(
-        "さくら物産 - revloop Pro", "さくら物産株式会社", stage="Negotiation/Review", lines=(("RL-PRO", 1),)
+        "Wayne Enterprises - Japanese data hygiene",
+        "Wayne Enterprises",
+        stage="Negotiation/Review",
+        lines=(("RL-OPT-JA", 1),),
     ),
 )
 """Won business for the won-deals flow: its products are the CRM's SKUs (RL-BASIC, RL-PRO, RL-OPT-JA)."""
