@@ -116,7 +116,8 @@ class CompanyPlanner:
         mapped = self._map(write, (self.spec.object, key_field, key), conflicts)
         if isinstance(mapped, MappingFailure):
             return mapped.record_error()
-        return CompanyWrite(account, company_id, status, mapped, write.row.id, dict(mirrored))
+        unchanged = state is not None and state.payload_hash == mapped.payload_hash
+        return CompanyWrite(account, company_id, status, mapped, write.row.id, dict(mirrored), unchanged)
 
     def _as_created(self, write: DealWrite) -> MappedRecord | MappingFailure:
         """The company's values as on create: what it is matched by."""

@@ -76,7 +76,7 @@ def _estimate(flow: WonDeals, plan: BatchPlan, calls: dict[str, int]) -> dict[st
     batch = flow.ctx.target.max_write_batch
     companies = plan.companies.values()
     creates = sum(1 for company in companies if company.creating)
-    updates = sum(1 for company in companies if not company.creating and company.mapped.fields)
+    updates = sum(1 for company in companies if not company.creating and company.needs_write)
     lines = sum(len(write.lines) for write in plan.writes)
     people = sum(len(write.roles) for write in plan.writes)
     deals = len(plan.writes)

@@ -44,7 +44,7 @@ def send_companies(crm: System, mapping: WonDealsMapping, plan: BatchPlan, sent:
         if company.creating:
             continue
         sent.companies[company.account_id] = str(company.company_id)
-        if company.mapped.fields:
+        if company.needs_write:
             updates.setdefault(str(company.company_id), company)  # two Accounts, one company: written once
     _write_companies(crm, spec.company.object, spec.company.upsert_key, creates, sent)
     _write_companies(crm, spec.company.object, spec.record_id, list(updates.values()), sent)

@@ -28,6 +28,11 @@ class CompanyWrite:
     mapped: MappedRecord
     first_row: int  # the outbox row whose opportunity planned it
     current: Mapping[str, Any] = field(default_factory=dict)  # what the CRM holds, as mirrored
+    unchanged: bool = False  # mapped as when revloop last wrote it: no write needed
+
+    @property
+    def needs_write(self) -> bool:
+        return self.creating or (bool(self.mapped.fields) and not self.unchanged)
 
     @property
     def creating(self) -> bool:
