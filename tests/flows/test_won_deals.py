@@ -236,6 +236,8 @@ def test_a_person_without_email_or_link_is_an_error_row(env):
     [row] = env.errors()
     assert (row["stage"], row["code"]) == ("people", "PERSON_WITHOUT_EMAIL")
     assert row["record_key"] == f"{ids['Contact'][0]}:{ids['Opportunity'][0]}"
+    listed = env.cli("errors", "list")
+    assert listed.code == 0 and "won_deals" in listed.stdout and "PERSON_WITHOUT_EMAIL" in listed.stdout
 
 
 def test_the_crm_runs_and_errors_show_the_flow(env):
