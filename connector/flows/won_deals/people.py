@@ -18,13 +18,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from connector.errors import ErrorCategory
+from connector.flows.base import RunContext
+from connector.flows.pipeline import ErrorReporter
+from connector.flows.won_deals.mapping import WonDealsMapping
 from connector.flows.won_deals.send import current_values
 from connector.flows.won_deals.stages import FollowUpStage
 from connector.flows.won_deals.writes import DealWrite, state_row
 from connector.mapping import Conflicts, MappedRecord, MappingFailure, map_section, names_needing_current
 from connector.records import Outcome, Outgoing, RecordError, WriteResult
 from connector.state import links, outbox
-from connector.state.links import RecordRef
+from connector.state.links import RecordRef, SyncedState
 from connector.state.outbox import OutboxRow
 from connector.systems.base import Associations
 
@@ -39,9 +42,10 @@ def _digest(fields: Mapping[str, Any], deal_id: str) -> str:
 class People(FollowUpStage):
     name = STAGE
 
-    def __init__(self, ctx, errors, mapping) -> None:
+    def __init__(self, ctx: RunContext, errors: ErrorReporter, mapping: WonDealsMapping) -> None:
         super().__init__(ctx, errors, mapping)
-        self._written: dict[str, tuple[dict[str, Any], Any]] = {}  # this batch's fields by person, last state
+        self._written: dict[str, tuple[dict[str, Any], SyncedState | None]] = {}
+        """This batch's fields by person, with what revloop had written before (for the person's state)."""
 
     @property
     def persons(self) -> str:
