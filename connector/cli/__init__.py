@@ -85,9 +85,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
-    from connector.cli import admin_cmds, config_cmds, mapping_cmds, run_cmds, sandbox_cmds
+    from connector.cli import admin_cmds, config_cmds, errors_cmds, mapping_cmds, run_cmds, sandbox_cmds
 
-    for module in (config_cmds, run_cmds, admin_cmds, mapping_cmds, sandbox_cmds):
+    for module in (config_cmds, run_cmds, admin_cmds, errors_cmds, mapping_cmds, sandbox_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 
