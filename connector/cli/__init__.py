@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
 from connector import __version__
@@ -19,8 +18,9 @@ from connector.config import Config
 from connector.errors import ExitCode, RevloopError
 from connector.flows.checks import load_checked_config
 from connector.logs import redact, setup_logging
+from connector.report.console import cli_console
 
-stderr = Console(stderr=True, highlight=False)
+stderr = cli_console(stderr=True, markup=True)
 
 
 @dataclass

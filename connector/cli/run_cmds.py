@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from connector.cli import CliState
 from connector.errors import ExitCode
 from connector.flows import counter_order
 from connector.flows.runner import run_flow
+from connector.report.console import cli_console
 from connector.report.render import outcome_table
 
-console = Console(highlight=False, markup=False)
+console = cli_console()
 
 
 @click.command("run")

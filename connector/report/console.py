@@ -79,15 +79,18 @@ def allocate(minima: Sequence[int], maxima: Sequence[int], available: int) -> li
 
 
 def records(table: Table) -> RenderableType:
-    """The table's title, then one line per row of "column: value" pairs (empty cells left out)."""
+    """The table's title, then one row a line: "column: value" pairs (empty cells left out), wrapped
+    between words and indented under a dash, so each record stands out."""
     headers = [str(column.header) for column in table.columns]
-    lines: list[RenderableType] = [Text(str(table.title))] if table.title else []
+    lines = Table.grid(padding=(0, 1))
+    lines.add_column(no_wrap=True)
+    lines.add_column(overflow="fold")
     for cells in zip(*(column.cells for column in table.columns), strict=True):
         pairs = [
-            f"{header}: {_plain(cell)}" for header, cell in zip(headers, cells, strict=True) if _plain(cell)
+            f"{header}: {text}" for header, text in zip(headers, map(_plain, cells), strict=True) if text
         ]
-        lines.append(Text(" | ".join(pairs)))
-    return Group(*lines)
+        lines.add_row("-", Text(" | ".join(pairs)))
+    return Group(Text(str(table.title)), lines) if table.title else lines
 
 
 def json_default(value: Any) -> str:
