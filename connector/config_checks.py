@@ -10,6 +10,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from connector import store_url
 from connector.config import SYSTEM_KINDS, Config, SystemSettings, read_file_secret
 from connector.errors import ConfigError
 
@@ -17,6 +18,11 @@ from connector.errors import ConfigError
 def check_references(config: Config, path: Path) -> list[str]:
     """Problems a single table cannot show: files that must exist, flows' systems, secrets."""
     problems = []
+    if (folder := store_url.missing_directory(config.state.url)) is not None:
+        problems.append(
+            f"{path}: state.url: the folder {folder} of the SQLite store does not exist "
+            "(create it, or set [state] url to a file in an existing folder)"
+        )
     for name, flow in config.flows.items():
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")
