@@ -56,3 +56,14 @@ def test_a_narrow_terminal_breaks_lines_between_words_only(sqlite_env) -> None:
             for word in [*MESSAGE.split(), "MAPPING_FAILED", "handoff", "contacts"]:
                 assert word in result.stdout, (word, result.stdout)
         assert "handoff" in result.stdout and "hando\n" not in result.stdout
+
+
+def test_status_and_runs_show_a_run_whose_process_died_as_crashed(sqlite_env) -> None:
+    runs.start_run(sqlite_env.engine, "handoff", "manual:killed", "a process that was SIGKILLed")
+
+    status = sqlite_env.cli("status")
+    recent = sqlite_env.cli("runs")
+
+    line = next(line for line in status.stdout.splitlines() if "│ handoff " in line)
+    assert "crashed at" in line and "UTC" in status.stdout
+    assert "crashed" in recent.stdout and "running" not in recent.stdout
