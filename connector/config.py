@@ -161,6 +161,12 @@ class StateSettings(Strict):
     """SQLAlchemy URL: sqlite:///path.db (one daemon) or postgresql+psycopg://... (several replicas)."""
 
 
+class DaemonSettings(Strict):
+    heartbeat_file: Path | None = None
+    """Where the daemon records that its scheduler works (relative to this file's folder); default:
+    beside a SQLite store, else revloop-daemon.heartbeat in the working directory."""
+
+
 class LoggingSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -192,6 +198,7 @@ class FlowSettings(Strict):
 class Config(Strict):
     state: StateSettings = StateSettings()
     logging: LoggingSettings = LoggingSettings()
+    daemon: DaemonSettings = DaemonSettings()
     salesforce: SalesforceSettings | None = None
     hubspot: HubSpotSettings | None = None
     marketo: MarketoSettings | None = None

@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+DEFAULT_URL = "sqlite:///revloop.db"
+"""[state] url when the config does not set it (connector.config.StateSettings says the same)."""
+
 
 def sqlite_file(url: str) -> Path | None:
     """The database file of a ``sqlite:///path`` URL (relative to the working directory), or None for

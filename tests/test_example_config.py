@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from connector.config import (
     Config,
+    DaemonSettings,
     FlowSettings,
     HubSpotSettings,
     LoggingSettings,
@@ -34,6 +35,7 @@ SECRETS = {
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "state": StateSettings,
     "logging": LoggingSettings,
+    "daemon": DaemonSettings,
     "salesforce": SalesforceSettings,
     "hubspot": HubSpotSettings,
     "marketo": MarketoSettings,
