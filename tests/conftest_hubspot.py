@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connector.config import HubSpotSettings
 from connector.sandbox.hubspot import HubSpotFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.hubspot import HubSpotSystem
+from connector.systems.hubspot.adapter import HubSpotSystem
+from connector.systems.hubspot.settings import HubSpotSettings
 
 TOKEN_ENV = "REVLOOP_TEST_HUBSPOT_TOKEN"
 
@@ -34,9 +34,9 @@ def _fast_guard(*, attempts: int = 6, sleep: Callable[[float], None] | None = No
 
 
 @pytest.fixture
-def fast_guard() -> Callable[..., CallGuard]:
+def fast_hubspot_guard() -> Callable[..., CallGuard]:
     """Builds guards with the production logic and no real waiting, so retries cost nothing but calls:
-    ``fast_guard(attempts=6, sleep=SleepLog())``."""
+    ``fast_hubspot_guard(attempts=6, sleep=SleepLog())``."""
     return _fast_guard
 
 

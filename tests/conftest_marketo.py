@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connector.config import MarketoSettings
 from connector.sandbox.marketo import MarketoFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.marketo import MarketoSystem
+from connector.systems.marketo.adapter import MarketoSystem
+from connector.systems.marketo.settings import MarketoSettings
 
 CLIENT_ID_ENV = "REVLOOP_TEST_MARKETO_CLIENT_ID"
 CLIENT_SECRET_ENV = "REVLOOP_TEST_MARKETO_CLIENT_SECRET"
@@ -33,9 +33,9 @@ def _fast_guard(*, attempts: int = 6, max_retry_after_s: float = 0.05, sleep=tim
 
 
 @pytest.fixture
-def fast_guard() -> Callable[..., CallGuard]:
+def fast_marketo_guard() -> Callable[..., CallGuard]:
     """Builds guards with the production logic and tiny waits, so retries cost milliseconds:
-    ``fast_guard(attempts=6, max_retry_after_s=0.05, sleep=time.sleep)``."""
+    ``fast_marketo_guard(attempts=6, max_retry_after_s=0.05, sleep=time.sleep)``."""
     return _fast_guard
 
 
@@ -69,10 +69,12 @@ def marketo_settings(marketo_sandbox, marketo_fake, monkeypatch) -> MarketoSetti
 
 @pytest.fixture
 def make_marketo(marketo_settings) -> Callable[..., MarketoSystem]:
-    """Builds adapters on the fake: ``make_marketo(guard=..., clock=..., backfill_days=...)``."""
+    """Builds adapters on the fake: ``make_marketo(settings=..., guard=..., clock=..., backfill_days=)``."""
 
-    def build(*, guard: CallGuard | None = None, **keywords) -> MarketoSystem:
-        return MarketoSystem(marketo_settings, guard or _fast_guard(), **keywords)
+    def build(
+        *, settings: MarketoSettings | None = None, guard: CallGuard | None = None, **keywords
+    ) -> MarketoSystem:
+        return MarketoSystem(settings or marketo_settings, guard or _fast_guard(), **keywords)
 
     return build
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from werkzeug.test import Client, TestResponse
 
-from connector.config import SalesforceSettings
 from connector.sandbox.salesforce import SalesforceFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.systems import make_guard
 from connector.systems.guard import CallGuard, RetryPolicy
-from connector.systems.salesforce import SalesforceSystem
+from connector.systems.salesforce.adapter import SalesforceSystem
+from connector.systems.salesforce.settings import SalesforceSettings
 
 CLIENT_ID_ENV = "REVLOOP_TEST_SF_CLIENT_ID"
 CLIENT_SECRET_ENV = "REVLOOP_TEST_SF_CLIENT_SECRET"

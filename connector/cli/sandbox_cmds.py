@@ -37,8 +37,8 @@ def sandbox_command(directory: Path, seed: bool, write_config: Path | None, port
     mappings can be tried safely before revloop is pointed at real orgs. Knobs (latency, rate limits,
     fault plans, call counters) are under /__sandbox__/ on each base URL.
     """
+    from connector.demo.sandbox_config import write_sandbox_config
     from connector.demo.seed import build_demo_data, seed_sandbox
-    from connector.sandbox.config_writer import write_sandbox_config
     from connector.sandbox.server import start_sandbox
 
     setup_logging("WARNING")

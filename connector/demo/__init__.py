@@ -1,1 +1,2 @@
-"""`revloop demo`: the whole loop on the local sandbox, its demo data set and its config writer."""
+"""`revloop demo` and what it needs beyond the sandbox: the demo data set and the config that points
+revloop at the fakes."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from connector.config import Config
+from connector.demo.sandbox_config import write_sandbox_config
 from connector.demo.seed import build_demo_data, seed_sandbox
 from connector.flows import counter_order
 from connector.flows.checks import load_checked_config
@@ -17,7 +18,6 @@ from connector.queries.errors import list_errors
 from connector.queries.moves import moves
 from connector.queries.runs import RunOutcome
 from connector.report.render import endpoint_calls_table, errors_table, moves_table, outcome_table
-from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.server import start_sandbox
 from connector.state import open_store
 

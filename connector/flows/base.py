@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from sqlalchemy import Engine
 
 from connector.config import Config, FlowSettings
+from connector.mapping.spec import MappingSpec
 from connector.systems.base import System
 
 
@@ -84,11 +85,14 @@ class Flow(Protocol):
     """One flow kind. The class is registered; an instance does one run (or one preview).
 
     Class attributes and class methods need no state store or run: ``kind`` is the registry name,
-    ``counters`` the counts a run reports, most telling first (reports show them in this order).
+    ``counters`` the counts a run reports, most telling first (reports show them in this order),
+    ``mapping_spec`` the model of its mapping files.
     """
 
     kind: ClassVar[str]
     counters: ClassVar[tuple[str, ...]]
+    mapping_spec: ClassVar[type[MappingSpec]]
+    """The kind's mapping file format: the shared core plus the kind's own sections."""
 
     def __init__(self, ctx: RunContext) -> None: ...
 

@@ -1,50 +1,27 @@
 """Check a loaded mapping against the systems' described schemas (``revloop mappings check``).
 
 Pure: takes the :class:`~connector.records.ObjectSchema` values the adapters described and returns
-one message per problem, each naming the mapping file and key path. An empty list means the mapping
-fits the schemas it was checked against.
+one message per problem, each starting with its key path (the caller adds the file). A flow kind
+checks its tables of fields with these pieces; an empty list means they fit the schemas.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from connector.mapping.compiled import CompiledField, Mapping
+from connector.mapping.conflicts import WritePolicy
 from connector.mapping.engine import required_source_fields
-from connector.mapping.load import CompiledField, Mapping
 from connector.mapping.shape import FieldRefused, conform, value_family
-from connector.mapping.spec import WritePolicy
 from connector.records import FieldSchema, ObjectSchema
 
 _FAMILY_OF_TRANSFORM = {"to_date": "date", "to_datetime": "date", "date": "date", "phone_e164": "text"}
 
 
-def check_against_schema(
-    mapping: Mapping,
-    target_schema: ObjectSchema | None,
-    source_schema: ObjectSchema | None,
-    writeback_schema: ObjectSchema | None,
-    *,
-    task_schema: ObjectSchema | None = None,
-) -> list[str]:
-    """Every way ``mapping`` does not fit the schemas; a schema given as None is not checked."""
-    problems: list[str] = []
-    if target_schema is not None:
-        problems += _target_problems(mapping, target_schema, source_schema)
-    if task_schema is not None and mapping.spec.task is not None:
-        problems += _key_field_problems("task.upsert_key", mapping.spec.task.upsert_key, task_schema)
-        for compiled in mapping.task_fields:
-            problems += _field_problems(compiled, task_schema, source_schema)
-    if source_schema is not None:
-        problems += _source_problems(mapping, source_schema)
-    if writeback_schema is not None and mapping.spec.writeback is not None:
-        problems += _writeback_problems(mapping, writeback_schema)
-    return [f"{mapping.path}: {problem}" for problem in problems]
-
-
-def _target_problems(mapping: Mapping, schema: ObjectSchema, source: ObjectSchema | None) -> list[str]:
-    problems = _key_field_problems("target.upsert_key", mapping.spec.target.upsert_key, schema)
-    for compiled in mapping.fields:
-        problems += _field_problems(compiled, schema, source)
+def target_problems(mapping: Mapping, schema: ObjectSchema, source: ObjectSchema | None) -> list[str]:
+    """``[target]`` and ``[fields]`` against the target object's schema (and the source's, for types)."""
+    problems = key_field_problems("target.upsert_key", mapping.spec.target.upsert_key, schema)
+    problems += section_problems(mapping.fields, schema, source)
     mapped = {compiled.name for compiled in mapping.fields}
     for field in schema.fields.values():
         if field.required and field.name not in mapped and field.name != mapping.spec.target.upsert_key:
@@ -55,7 +32,38 @@ def _target_problems(mapping: Mapping, schema: ObjectSchema, source: ObjectSchem
     return problems
 
 
-def _key_field_problems(key_path: str, name: str, schema: ObjectSchema) -> list[str]:
+def section_problems(
+    fields: tuple[CompiledField, ...], schema: ObjectSchema, source: ObjectSchema | None
+) -> list[str]:
+    """A table of fields written from the source against the schema of the object it writes."""
+    return [problem for compiled in fields for problem in _field_problems(compiled, schema, source)]
+
+
+def written_back_problems(fields: tuple[CompiledField, ...], schema: ObjectSchema) -> list[str]:
+    """A table of fields written back to the source against the source object's schema."""
+    problems = []
+    for compiled in fields:
+        field = schema.field(compiled.name)
+        if field is None:
+            problems.append(f"{compiled.key_path}: {schema.object} has no field {compiled.name!r}")
+            continue
+        problems += _constant_problems(compiled, field)
+        if not field.updateable and compiled.policy is not WritePolicy.NEVER:
+            problems.append(f"{compiled.key_path}: {schema.object}.{field.name} is read-only")
+    return problems
+
+
+def source_problems(mapping: Mapping, schema: ObjectSchema) -> list[str]:
+    """Source fields the mapping reads that the source object does not have."""
+    return [
+        f"source: {schema.object} has no field {name!r} (used by this mapping)"
+        for name in required_source_fields(mapping)
+        if schema.field(name) is None
+    ]
+
+
+def key_field_problems(key_path: str, name: str, schema: ObjectSchema) -> list[str]:
+    """An upsert key must be a field of ``schema`` that is an external id (or the record id)."""
     field = schema.field(name)
     if field is None:
         return [f"{key_path}: {schema.object} has no field {name!r}"]
@@ -153,27 +161,3 @@ def _origin_text(compiled: CompiledField) -> str:
     if spec.origin == "from":
         return f"from = {spec.from_!r}"
     return "a template" if spec.origin == "template" else f"value = {spec.value!r}"
-
-
-def _source_problems(mapping: Mapping, schema: ObjectSchema) -> list[str]:
-    return [
-        f"source: {schema.object} has no field {name!r} (used by this mapping)"
-        for name in required_source_fields(mapping)
-        if schema.field(name) is None
-    ]
-
-
-def _writeback_problems(mapping: Mapping, schema: ObjectSchema) -> list[str]:
-    writeback = mapping.spec.writeback
-    problems = []
-    if writeback is not None and schema.field(writeback.key) is None:
-        problems.append(f"writeback.key: {schema.object} has no field {writeback.key!r}")
-    for compiled in mapping.writeback_fields:
-        field = schema.field(compiled.name)
-        if field is None:
-            problems.append(f"{compiled.key_path}: {schema.object} has no field {compiled.name!r}")
-            continue
-        problems += _constant_problems(compiled, field)
-        if not field.updateable and compiled.policy is not WritePolicy.NEVER:
-            problems.append(f"{compiled.key_path}: {schema.object}.{field.name} is read-only")
-    return problems

@@ -1,19 +1,77 @@
-"""Conflict rules: which mapped values may be written now, given what the target holds.
+"""Conflict rules: whose edits win, and which mapped values may be written now, given what is there.
 
-``ma_wins`` / ``sfa_wins`` / ``sfa_wins_unless_blank`` / ``do_not_sync`` are resolved per direction into a
-:class:`~connector.mapping.spec.WritePolicy` at load time; this module applies the policy to one write.
+``source_wins`` / ``target_wins`` / ``target_wins_unless_blank`` / ``do_not_sync`` are resolved per direction
+into a :class:`WritePolicy` at load time (:func:`write_policy`); :class:`Conflicts` applies the policy to
+one write. Messages quote the rule as the file writes it (a version 1 file may still say ``sfa_wins``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping as Values
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from connector.mapping.load import CompiledField
-from connector.mapping.spec import WritePolicy
+from connector.mapping.compiled import CompiledField
 from connector.mapping.template import render_text
 from connector.mapping.transforms import is_blank
+
+
+class Direction(StrEnum):
+    """Which way a table of fields writes, relative to the mapping's ``[source]`` and ``[target]``."""
+
+    TO_TARGET = "to_target"  # read from the source, written to the target: the flow's direction
+    TO_SOURCE = "to_source"  # values the flow knows after writing the target, written back to the source
+
+
+class Conflict(StrEnum):
+    """Whose edits win when both systems hold a value, named by direction: ``[source]`` or ``[target]``."""
+
+    SOURCE_WINS = "source_wins"
+    TARGET_WINS = "target_wins"
+    TARGET_WINS_UNLESS_BLANK = "target_wins_unless_blank"
+    DO_NOT_SYNC = "do_not_sync"
+
+
+VERSION_1_CONFLICTS: dict[str, Conflict] = {
+    "ma_wins": Conflict.SOURCE_WINS,
+    "sfa_wins": Conflict.TARGET_WINS,
+    "sfa_wins_unless_blank": Conflict.TARGET_WINS_UNLESS_BLANK,
+}
+"""Version 1 named the rules after the handoff's systems (MA = source, SFA = target). Version 1 files
+may still use these names (with a deprecation warning); version 2 files may not."""
+
+
+class WritePolicy(StrEnum):
+    """A conflict rule resolved for one direction: when the system being written gets the mapped value."""
+
+    ALWAYS = "always"  # the side revloop reads from wins
+    UNLESS_CHANGED = (
+        "unless_changed"  # on create; on update only while the target still holds what revloop wrote
+    )
+    ONLY_IF_BLANK = "only_if_blank"  # on create; on update only where the target is blank
+    NEVER = "never"
+
+
+def write_policy(conflict: Conflict | None, direction: Direction) -> WritePolicy:
+    """Resolve ``conflict`` for a table of fields that writes in ``direction``.
+
+    The names say whose edits win. Writing the target, the source is read, so ``source_wins`` (the
+    default) always writes, ``target_wins`` writes once and then leaves values changed in the target
+    alone, and ``target_wins_unless_blank`` only fills blanks. Writing back to the source, the target is
+    what revloop read, so ``target_wins`` (the default there) always writes and ``source_wins`` writes
+    once and then leaves values changed in the source alone; ``target_wins_unless_blank`` has no meaning
+    there and the loader refuses it.
+    """
+    if conflict is Conflict.DO_NOT_SYNC:
+        return WritePolicy.NEVER
+    if direction is Direction.TO_SOURCE:
+        return WritePolicy.UNLESS_CHANGED if conflict is Conflict.SOURCE_WINS else WritePolicy.ALWAYS
+    if conflict is Conflict.TARGET_WINS:
+        return WritePolicy.UNLESS_CHANGED
+    if conflict is Conflict.TARGET_WINS_UNLESS_BLANK:
+        return WritePolicy.ONLY_IF_BLANK
+    return WritePolicy.ALWAYS
 
 
 @dataclass(frozen=True, slots=True)

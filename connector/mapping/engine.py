@@ -1,4 +1,4 @@
-"""The mapping engine: qualify a source record and map it to the target payload (and back, for writeback).
+"""The mapping engine: map a source record to the target payload, or any table of fields to a record.
 
 No I/O and no mutation of inputs: values in, new frozen values out. One field that cannot be mapped
 fails the whole record with a :class:`MappingFailure` (category ``mapping``), never a partial write.
@@ -8,31 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as Values
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from connector.errors import ErrorCategory
-from connector.mapping.conflicts import Conflicts
-from connector.mapping.load import CompiledField, Mapping
-from connector.mapping.rules import parse_number
+from connector.mapping.compiled import CompiledField, Mapping
+from connector.mapping.conflicts import Conflicts, WritePolicy
 from connector.mapping.shape import FieldRefused, PicklistRefused, shape_value
-from connector.mapping.spec import CONTEXT_NAMES, WritePolicy
 from connector.mapping.template import render_text
 from connector.mapping.transforms import is_blank
 from connector.records import ObjectSchema, Outgoing, RecordError
 
 _EMPTY: Values[str, Any] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Qualification:
-    """Whether a record qualifies, and why (kept with the record so sales can read it)."""
-
-    qualified: bool
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,43 +68,6 @@ class MappingFailure:
         return RecordError(self.category, code, f"{self.key_path}: {self.message}", (self.field,))
 
 
-def qualify(
-    mapping: Mapping,
-    record_fields: Values[str, Any],
-    metrics: Values[str, Any],
-    *,
-    context: Values[str, Any] | None = None,
-) -> Qualification:
-    """Whether the record qualifies: score ≥ threshold OR the rule holds. No ``[qualify]``: always.
-
-    ``metrics`` come from :func:`connector.mapping.metrics.compute_metrics`; ``context`` is only needed
-    when the rule reads a context name. Raises RuleEvaluationError when the rule cannot be decided.
-    """
-    spec = mapping.spec.qualify
-    if spec is None:
-        return Qualification(True, "no [qualify] section: every record qualifies")
-    met: list[str] = []
-    missed: list[str] = []
-    if spec.score_field is not None and spec.threshold is not None:
-        ok, text = _score(record_fields.get(spec.score_field), spec.threshold)
-        (met if ok else missed).append(text)
-    if mapping.rule is not None:
-        ok = mapping.rule.evaluate(metrics, context or _EMPTY, record_fields)
-        (met if ok else missed).append(
-            f"rule: {mapping.rule.source}" if ok else f"rule not met: {mapping.rule.source}"
-        )
-    return Qualification(bool(met), "; ".join(met or missed))
-
-
-def _score(raw: Any, threshold: float) -> tuple[bool, str]:
-    score = parse_number(raw)
-    if score is None:
-        return False, "no score" if is_blank(raw) else f"score {render_text(raw)!r} is not a number"
-    if score >= threshold:
-        return True, f"score {render_text(score)} ≥ {render_text(threshold)}"
-    return False, f"score {render_text(score)} < {render_text(threshold)}"
-
-
 def map_record(
     mapping: Mapping,
     source_fields: Values[str, Any],
@@ -127,12 +80,12 @@ def map_record(
 ) -> MappedRecord | MappingFailure:
     """Map one source record to its target payload.
 
-    ``context`` holds the run-time names (CONTEXT_NAMES and every metric). When
+    ``context`` holds the run-time names (the kind's context names and every metric). When
     ``context["target_object"]`` is the mapping's ``contact_object`` the record is routed to a Contact:
     the upsert key is ``contact_upsert_key``, ``account_field`` is set from ``context["account_id"]``,
     and with a ``target_schema`` (the Contact's) fields it lacks are withheld.
-    ``target_current`` (the target's values now) is needed on update when a field uses sfa_wins or
-    sfa_wins_unless_blank; ``last_written`` is what revloop wrote last time (``written_state``).
+    ``target_current`` (the target's values now) is needed on update when a field uses target_wins or
+    target_wins_unless_blank; ``last_written`` is what revloop wrote last time (``written_state``).
     """
     key = render_text(source_fields.get(mapping.spec.source.key)) or render_text(context.get("source_id"))
     if not key.strip():
@@ -178,54 +131,27 @@ def _fields_on(
     return tuple(f for f in fields if f.name not in missing), missing
 
 
-def map_writeback(
+def map_section(
     mapping: Mapping,
+    key_path: str,
+    record: tuple[str, str, str],
+    source_fields: Values[str, Any],
     context: Values[str, Any],
     *,
-    source_schema: ObjectSchema | None = None,
-    source_current: Values[str, Any] | None = None,
-    last_written: Values[str, Any] | None = None,
-    first_write: bool,
+    schema: ObjectSchema | None = None,
+    conflicts: Conflicts,
 ) -> MappedRecord | MappingFailure:
-    """Map ``[writeback]`` (target → source) for one record after a successful target write.
+    """Map the table of fields at ``key_path`` (``"task.fields"``) to the record ``(object, key field, key)``.
 
-    The values come from ``context`` (``target_id``, ``link_status``, ...). The record to update is the
-    source record ``context["source_id"]``, keyed by ``writeback.key``. ``first_write`` is True the
-    first time revloop writes back for this link (conflict ``ma_wins`` writes then, later only while the
-    MA still holds what revloop wrote). Raises ValueError when the mapping has no ``[writeback]``.
+    Values come from ``source_fields`` and ``context`` as in :func:`map_record`; with a ``schema`` of
+    the object written they are conformed to it. ``conflicts`` says whether the write creates, and what
+    the written system holds and revloop wrote, for the fields' conflict rules.
     """
-    writeback = mapping.spec.writeback
-    if writeback is None:
-        raise ValueError(f"{mapping.path} has no [writeback] section")
-    key = render_text(context.get("source_id"))
-    if not key.strip():
-        return MappingFailure(writeback.key, None, "the context has no source_id", "writeback.key")
-    lookup = _lookup(mapping, _EMPTY, context)
-    payload = _payload(mapping.writeback_fields, lookup, source_schema)
+    fields = mapping.section(key_path)
+    payload = _payload(fields, _lookup(mapping, source_fields, context), schema)
     if isinstance(payload, MappingFailure):
         return payload
-    conflicts = Conflicts(first_write, source_current, last_written)
-    target = (mapping.spec.source.object, writeback.key, key)
-    return _result(target, mapping.writeback_fields, payload, conflicts, {})
-
-
-def map_task(
-    mapping: Mapping, source_fields: Values[str, Any], context: Values[str, Any]
-) -> MappedRecord | MappingFailure:
-    """Map ``[task]`` for one person: the follow-up Task's fields (the flow adds WhoId, OwnerId, due date).
-
-    The Task is keyed by ``task.upsert_key`` = ``context["source_id"]``. Raises ValueError when the
-    mapping has no ``[task]`` section.
-    """
-    task = mapping.spec.task
-    if task is None:
-        raise ValueError(f"{mapping.path} has no [task] section")
-    key = render_text(context.get("source_id"))
-    payload = _payload(mapping.task_fields, _lookup(mapping, source_fields, context), None)
-    if isinstance(payload, MappingFailure):
-        return payload
-    conflicts = Conflicts(True, None, None)
-    return _result((task.object, task.upsert_key, key), mapping.task_fields, payload, conflicts, {})
+    return _result(record, fields, payload, conflicts, {})
 
 
 def required_source_fields(mapping: Mapping) -> tuple[str, ...]:
@@ -233,9 +159,8 @@ def required_source_fields(mapping: Mapping) -> tuple[str, ...]:
     return tuple(sorted(mapping.source_fields))
 
 
-def fields_needing_current(mapping: Mapping, *, writeback: bool = False) -> tuple[str, ...]:
+def names_needing_current(fields: Iterable[CompiledField]) -> tuple[str, ...]:
     """Fields whose conflict rule needs the written system's current value: read them before updates."""
-    fields = mapping.writeback_fields if writeback else mapping.fields
     keeps = (WritePolicy.UNLESS_CHANGED, WritePolicy.ONLY_IF_BLANK)
     return tuple(f.name for f in fields if f.policy in keeps)
 
@@ -251,7 +176,7 @@ def payload_hash(object_name: str, payload: Values[str, Any]) -> str:
 def _lookup(
     mapping: Mapping, source_fields: Values[str, Any], context: Values[str, Any]
 ) -> Callable[[str], Any]:
-    context_names = frozenset(CONTEXT_NAMES) | mapping.metric_names
+    context_names = mapping.context_names
 
     def lookup(name: str) -> Any:
         return context.get(name) if name in context_names else source_fields.get(name)

@@ -3,60 +3,42 @@
 Every problem names the file and the key path (``mappings/handoff/x.toml: fields.Phone.transform[0]:
 unknown transform 'phone164'; known: ...``). Structural problems (unknown keys, wrong types) are found
 first; the names used by templates and rules are checked once the structure is right.
+
+The caller passes the spec class of the flow kind (a subclass of :class:`MappingSpec`); the compiler
+works from what that class declares, so it knows no kind's sections by name.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Mapping as Table
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-import phonenumbers
 from pydantic import ValidationError
 
 from connector.errors import MappingError, RuleError
 from connector.mapping import spec as s
+from connector.mapping.compiled import CompiledField, Mapping
+from connector.mapping.conflicts import VERSION_1_CONFLICTS, Conflict, Direction, write_policy
 from connector.mapping.rules import Rule, RuleNames, compile_rule
 from connector.mapping.template import Template, TemplateSyntaxError, parse_template
 from connector.mapping.transforms import Transform, TransformSpecError, compile_step
+from connector.validation import describe_errors
+
+log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledField:
-    """One ``[fields.X]`` or ``[writeback.fields.X]`` entry, ready to apply."""
-
-    name: str
-    spec: s.FieldSpec
-    transforms: tuple[Transform, ...]
-    template: Template | None
-    policy: s.WritePolicy
-    key_path: str  # e.g. "fields.Phone", for messages
+def load_mapping(path: str | Path, *, spec: type[s.MappingSpec]) -> Mapping:
+    """Read and compile one mapping file as ``spec``; MappingError (or RuleError) lists every problem."""
+    return build_mapping(read_mapping_data(path), source=str(path), spec=spec)
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """A loaded, validated mapping file. Immutable; share it freely between threads and records."""
-
-    path: str
-    spec: s.MappingSpec
-    rule: Rule | None
-    fields: tuple[CompiledField, ...]
-    writeback_fields: tuple[CompiledField, ...]
-    task_fields: tuple[CompiledField, ...]
-    source_fields: frozenset[
-        str
-    ]  # declared source fields: from names, templates, [source] fields, key, score
-    metric_names: frozenset[str]
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).stem
-
-
-def load_mapping(path: str | Path) -> Mapping:
-    """Read and compile one mapping file; raise MappingError (or RuleError) listing every problem."""
+def read_mapping_data(path: str | Path) -> Any:
+    """A mapping file's TOML as data, not yet validated (a flow reads its ``kind`` to choose the spec)."""
     shown = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -64,40 +46,29 @@ def load_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"{shown}: cannot read the file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise MappingError(f"{shown}: not UTF-8 text (byte {exc.start})") from None
-    return parse_mapping(text, source=shown)
+    return _parse_toml(text, source=shown)
 
 
-def load_all(root: str | Path) -> dict[str, Mapping]:
-    """Load every ``*.toml`` under ``root``, keyed by path; one MappingError lists every file's problems."""
-    mappings: dict[str, Mapping] = {}
-    problems: list[str] = []
-    for path in sorted(Path(root).rglob("*.toml")):
-        try:
-            mappings[str(path)] = load_mapping(path)
-        except (MappingError, RuleError) as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise MappingError(problems[0], problems=problems)
-    return mappings
-
-
-def parse_mapping(text: str, *, source: str) -> Mapping:
+def parse_mapping(text: str, *, source: str, spec: type[s.MappingSpec]) -> Mapping:
     """Compile mapping TOML ``text``; ``source`` names it in messages (normally the file path)."""
+    return build_mapping(_parse_toml(text, source=source), source=source, spec=spec)
+
+
+def build_mapping(data: Any, *, source: str, spec: type[s.MappingSpec]) -> Mapping:
+    """Compile already-parsed mapping data (a dict as tomllib returns it) as ``spec``."""
     try:
-        data = tomllib.loads(text)
+        validated = spec.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_errors(exc, source=source, model=spec)
+        raise MappingError(problems[0], problems=problems) from None
+    return _Compiler(validated, source).compile()
+
+
+def _parse_toml(text: str, *, source: str) -> Any:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{source}: TOML syntax error: {exc}") from None
-    return build_mapping(data, source=source)
-
-
-def build_mapping(data: Any, *, source: str) -> Mapping:
-    """Compile already-parsed mapping data (a dict as tomllib returns it)."""
-    try:
-        spec = s.MappingSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = [f"{source}: {problem}" for problem in _structure_problems(exc)]
-        raise MappingError(problems[0], problems=problems) from None
-    return _Compiler(spec, source).compile()
 
 
 class _Compiler:
@@ -108,69 +79,55 @@ class _Compiler:
         self.source = source
         self.problems: list[str] = []
         self.rule_problems: list[str] = []
-        self.metric_names = frozenset(spec.metrics)
-        self.context_names = frozenset(s.CONTEXT_NAMES) | self.metric_names
-        self.source_fields = _declared_source_fields(spec, self.context_names)
+        self.metrics = spec.metric_specs()
+        self.kind_context = frozenset(spec.context_names)
+        self.context_names = self.kind_context | frozenset(self.metrics)
+        self.source_fields = _declared_source_fields(spec, self.metrics, self.context_names)
 
     def compile(self) -> Mapping:
         self._check_metrics()
-        self._check_match()
-        fields = tuple(
-            self._field(name, field, "fields", writeback=False) for name, field in self.spec.fields.items()
-        )
-        writeback = self.spec.writeback
-        writeback_fields = tuple(
-            self._field(name, field, "writeback.fields", writeback=True)
-            for name, field in (writeback.fields.items() if writeback else ())
-        )
-        task = self.spec.task
-        task_fields = tuple(
-            self._field(name, field, "task.fields", writeback=False)
-            for name, field in (task.fields.items() if task else ())
-        )
-        rule = self._rule()
+        for key_path, message in self.spec.kind_problems():
+            self._problem(key_path, message)
+        sections = {section.key_path: self._section(section) for section in self.spec.field_sections}
+        rules = self._rules()
         if self.problems:
             problems = self.problems + self.rule_problems
             raise MappingError(problems[0], problems=problems)
         if self.rule_problems:
             raise RuleError(self.rule_problems[0], problems=self.rule_problems)
-        return Mapping(
+        return self.spec.compiled_as(
             self.source,
             self.spec,
-            rule,
-            fields,
-            writeback_fields,
-            task_fields,
+            MappingProxyType(sections),
+            MappingProxyType(rules),
+            MappingProxyType(dict(self.metrics)),
             self.source_fields,
-            self.metric_names,
+            self.context_names,
         )
 
     def _problem(self, key_path: str, message: str) -> None:
         self.problems.append(f"{self.source}: {key_path}: {message}")
 
     def _check_metrics(self) -> None:
-        for name in self.spec.metrics:
+        for name in self.metrics:
+            key_path = f"{self.spec.metrics_key}.{name}"
             if not name.isidentifier() or not name.isascii():
-                self._problem(f"metrics.{name}", "a metric name must be a plain name (letters, digits, _)")
-            elif name in s.CONTEXT_NAMES:
-                self._problem(f"metrics.{name}", f"{name!r} is a context name; choose another metric name")
+                self._problem(key_path, "a metric name must be a plain name (letters, digits, _)")
+            elif name in self.kind_context:
+                self._problem(key_path, f"{name!r} is a context name; choose another metric name")
 
-    def _check_match(self) -> None:
-        if self.spec.match.region not in phonenumbers.SUPPORTED_REGIONS:
-            self._problem("match.region", f"unknown region {self.spec.match.region!r}; use e.g. 'JP' or 'US'")
-        if self.spec.match.route_to_contact_when_customer and self.spec.target.contact_object is None:
-            self._problem(
-                "match.route_to_contact_when_customer",
-                "needs target.contact_object, target.contact_upsert_key and target.account_field",
-            )
+    def _section(self, section: s.FieldSection) -> tuple[CompiledField, ...]:
+        fields: dict[str, s.FieldSpec] = self.spec.value_at(section.key_path) or {}
+        return tuple(self._field(name, field, section) for name, field in fields.items())
 
-    def _field(self, name: str, field: s.FieldSpec, section: str, *, writeback: bool) -> CompiledField:
-        key_path = f"{section}.{name}"
+    def _field(self, name: str, field: s.FieldSpec, section: s.FieldSection) -> CompiledField:
+        key_path = f"{section.key_path}.{name}"
         transforms = tuple(self._transforms(field, key_path))
-        template = self._template(field, key_path, writeback=writeback)
-        if writeback:
-            self._check_writeback_origin(field, key_path)
-        policy = s.write_policy(field.conflict, writeback=writeback)
+        template = self._template(field, key_path, section.direction)
+        if section.direction is Direction.TO_SOURCE:
+            self._check_origin_written_back(field, key_path, section)
+        self._check_conflict_name(field, key_path)
+        policy = write_policy(field.conflict_rule, section.direction)
         return CompiledField(name, field, transforms, template, policy, key_path)
 
     def _transforms(self, field: s.FieldSpec, key_path: str) -> Iterable[Transform]:
@@ -180,7 +137,7 @@ class _Compiler:
             except TransformSpecError as exc:
                 self._problem(f"{key_path}.transform[{index}]", str(exc))
 
-    def _template(self, field: s.FieldSpec, key_path: str, *, writeback: bool) -> Template | None:
+    def _template(self, field: s.FieldSpec, key_path: str, direction: Direction) -> Template | None:
         if field.template is None:
             return None
         try:
@@ -188,111 +145,73 @@ class _Compiler:
         except TemplateSyntaxError as exc:
             self._problem(f"{key_path}.template", str(exc))
             return None
-        known = self.context_names if writeback else self.context_names | self.source_fields
+        known = self.context_names
+        if direction is Direction.TO_TARGET:
+            known = known | self.source_fields
         for name in sorted(template.names - known):
             self._problem(f"{key_path}.template", f"unknown name {{{name}}}; known names: {_listing(known)}")
         return template
 
-    def _check_writeback_origin(self, field: s.FieldSpec, key_path: str) -> None:
+    def _check_origin_written_back(self, field: s.FieldSpec, key_path: str, section: s.FieldSection) -> None:
+        """Fields written back to the source take their values from the run's context, not from a record."""
         if field.from_ is not None and field.from_ not in self.context_names:
             self._problem(
                 f"{key_path}.from",
-                f"unknown name {field.from_!r}; writeback values come from the context: "
+                f"unknown name {field.from_!r}; [{section.table}] values come from the context: "
                 f"{_listing(self.context_names)}",
             )
-        if field.conflict is s.Conflict.SFA_WINS_UNLESS_BLANK:
+        if field.conflict_rule is Conflict.TARGET_WINS_UNLESS_BLANK:
             self._problem(
                 f"{key_path}.conflict",
-                "sfa_wins_unless_blank has no meaning in [writeback]; use sfa_wins (always write), "
-                "ma_wins (write once, then keep the MA's edits) or do_not_sync",
+                f"{field.conflict} has no meaning in [{section.table}]; use target_wins (always write), "
+                "source_wins (write once, then keep the source's edits) or do_not_sync",
             )
 
-    def _rule(self) -> Rule | None:
-        qualify = self.spec.qualify
-        if qualify is None or qualify.rule is None:
-            return None
-        names = RuleNames(self.metric_names, frozenset(s.CONTEXT_NAMES), self.source_fields)
-        try:
-            return compile_rule(qualify.rule, where=f"{self.source}: qualify.rule", names=names)
-        except RuleError as exc:
-            self.rule_problems.extend(exc.problems)
-            return None
+    def _check_conflict_name(self, field: s.FieldSpec, key_path: str) -> None:
+        """A version 1 name: a deprecation warning in a version 1 file, a problem in a later one."""
+        renamed = VERSION_1_CONFLICTS.get(field.conflict or "")
+        if renamed is None:
+            return
+        if self.spec.version == 1:
+            log.warning(
+                "%s: %s.conflict: %r is deprecated; write %r (conflict rules are named by direction: "
+                "source = [source], target = [target])",
+                self.source, key_path, field.conflict, renamed.value,
+            )  # fmt: skip
+        else:
+            self._problem(
+                f"{key_path}.conflict",
+                f"{field.conflict!r} is a version 1 name; from version 2 on it is {renamed.value!r}",
+            )
+
+    def _rules(self) -> dict[str, Rule]:
+        names = RuleNames(frozenset(self.metrics), self.kind_context, self.source_fields)
+        rules: dict[str, Rule] = {}
+        for key_path in self.spec.rule_keys:
+            expression = self.spec.value_at(key_path)
+            if expression is None:
+                continue
+            try:
+                rules[key_path] = compile_rule(expression, where=f"{self.source}: {key_path}", names=names)
+            except RuleError as exc:
+                self.rule_problems.extend(exc.problems)
+        return rules
 
 
-def _declared_source_fields(spec: s.MappingSpec, context_names: frozenset[str]) -> frozenset[str]:
+def _declared_source_fields(
+    spec: s.MappingSpec, metrics: Table[str, s.MetricSpec], context_names: frozenset[str]
+) -> frozenset[str]:
     names = {spec.source.key, *spec.source.fields}
     if spec.source.campaign_field is not None:
         names.add(spec.source.campaign_field)
-    names.update(field.from_ for field in spec.fields.values() if field.from_ is not None)
-    if spec.task is not None:
-        names.update(field.from_ for field in spec.task.fields.values() if field.from_ is not None)
-    names.update(metric.property for metric in spec.metrics.values() if metric.property is not None)
-    if spec.qualify is not None and spec.qualify.score_field is not None:
-        names.add(spec.qualify.score_field)
+    for section in spec.field_sections:
+        if section.direction is Direction.TO_TARGET:
+            fields: dict[str, s.FieldSpec] = spec.value_at(section.key_path) or {}
+            names.update(field.from_ for field in fields.values() if field.from_ is not None)
+    names.update(metric.property for metric in metrics.values() if metric.property is not None)
+    names.update(filter(None, map(spec.value_at, spec.source_field_keys)))
     return frozenset(names - context_names)
 
 
 def _listing(names: Iterable[str]) -> str:
     return ", ".join(sorted(names)) or "(none)"
-
-
-# ---- pydantic errors → "key.path: message"
-
-_TABLES: dict[tuple[str, ...], type] = {
-    (): s.MappingSpec,
-    ("source",): s.SourceSpec,
-    ("target",): s.TargetSpec,
-    ("qualify",): s.QualifySpec,
-    ("metrics", "*"): s.MetricSpec,
-    ("match",): s.MatchSpec,
-    ("fields", "*"): s.FieldSpec,
-    ("writeback",): s.WritebackSpec,
-    ("writeback", "fields", "*"): s.FieldSpec,
-}
-
-
-_EXPECTED = {
-    "model_type": "expected a table",
-    "dict_type": "expected a table",
-    "tuple_type": "expected a list",
-    "list_type": "expected a list",
-    "string_type": "expected a string",
-    "bool_type": "expected true or false",
-}
-
-
-def _structure_problems(exc: ValidationError) -> list[str]:
-    problems: list[str] = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        problem = f"{_key_path(loc)}: {_message(error, loc)}"
-        if problem not in problems:
-            problems.append(problem)
-    return problems
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(top level)"
-
-
-def _message(error: Any, loc: tuple[Any, ...]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key; allowed keys: {_allowed_keys(loc[:-1])}"
-    if kind == "missing":
-        return "missing required key"
-    if loc == ("version",):
-        return f"unsupported version {error.get('input')!r}; this revloop reads version = 1"
-    if kind in _EXPECTED:
-        return _EXPECTED[kind]
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> str:
-    for shape, model in _TABLES.items():
-        if len(shape) == len(loc) and all(want in ("*", got) for want, got in zip(shape, loc, strict=True)):
-            return _listing(info.alias or name for name, info in model.model_fields.items())
-    return "(see the mapping format)"

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from collections.abc import Mapping as Values
 from typing import Any
 
-from connector.mapping.load import Mapping
+from connector.mapping.compiled import Mapping
 from connector.mapping.rules import as_number
 from connector.records import Activity
 
@@ -27,7 +27,7 @@ def compute_metrics(
     """
     activities = tuple(activities)
     metrics: dict[str, int | float] = {}
-    for name, metric in mapping.spec.metrics.items():
+    for name, metric in mapping.metrics.items():
         if metric.property is not None:
             metrics[name] = as_number(record_fields.get(metric.property))
             continue

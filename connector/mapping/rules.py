@@ -4,7 +4,7 @@ Names a rule may use, and the values they get at evaluation:
 
 * metric names: numbers (activity counts, or a numeric property declared under ``[metrics]``); a
   missing value is 0;
-* context names (:data:`connector.mapping.spec.CONTEXT_NAMES`): text, missing is "";
+* context names (the kind's ``MappingSpec.context_names``): text, missing is "";
 * declared source fields: text as the source system holds it (HubSpot sends every property as text,
   so Marketo's numbers and booleans are turned into the same text); missing is "".
   Compare a numeric property by declaring it a metric with ``property = "..."``.

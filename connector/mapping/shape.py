@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from connector.mapping.load import CompiledField
+from connector.mapping.compiled import CompiledField
 from connector.mapping.spec import Unmapped
 from connector.mapping.template import render_text
 from connector.mapping.transforms import TransformValueError, is_blank

@@ -1,4 +1,11 @@
-"""The structure of a mapping file (version 1) as pydantic models; semantics are checked in load.py.
+"""The shared core of every mapping file as pydantic models; each flow kind extends it with its sections.
+
+Every mapping file has ``version``, ``kind`` (from version 2), ``description``, ``[source]``,
+``[target]`` and ``[fields]``. A flow kind declares a subclass of :class:`MappingSpec` that adds its
+own sections and says, in class attributes, what the loader compiles in them: which tables hold
+fields and in which direction they write, which keys are rules, where its metrics are, and the
+names its flow provides at run time. :mod:`connector.mapping.load` compiles whatever a spec
+declares, so a new kind adds sections without touching the loader.
 
 Models only describe shape: which keys exist, their types, and which combinations are allowed
 inside one table. Checks that need the whole file (unknown names in templates and rules, unknown
@@ -8,10 +15,23 @@ transforms) live in :mod:`connector.mapping.load`, which reports every problem a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from connector.mapping.compiled import Mapping
+from connector.mapping.conflicts import VERSION_1_CONFLICTS, Conflict, Direction
 
 
 def _scalar(value: Any) -> str | int | float | bool:
@@ -34,40 +54,30 @@ def _transform_step(value: Any) -> str | dict[str, Any]:
     raise ValueError('expected a transform name ("trim") or a one-key table ({ truncate = 80 })')
 
 
+def _version(value: Any) -> int:
+    if type(value) is int and value in VERSIONS:  # a bool is no version, though True == 1
+        return value
+    raise ValueError(f"unsupported version; this revloop reads version = {' or '.join(map(str, VERSIONS))}")
+
+
+def _conflict_name(value: str) -> str:
+    if value not in [*Conflict, *VERSION_1_CONFLICTS]:
+        raise ValueError(f"expected one of: {', '.join(Conflict)}")
+    return value
+
+
+VERSIONS = (1, 2)
+"""Mapping formats this revloop reads. Version 2 added ``kind`` and named conflict rules by direction."""
+
 Scalar = Annotated[Any, AfterValidator(_scalar)]
 """A TOML scalar a mapping may write as a constant, default or value-map entry."""
 Number = Annotated[Any, AfterValidator(_number)]
 TransformStep = Annotated[Any, AfterValidator(_transform_step)]
-
-CONTEXT_NAMES: tuple[str, ...] = (
-    "qualification",  # why the record qualified, e.g. "score 85 ≥ 80"
-    "engagement",  # the pages and assets the person engaged with
-    "source_campaign",  # the campaign that brought the person in
-    "source_id",  # the source record's id
-    "target_id",  # the target record's id (known after the write, for writeback)
-    "target_object",  # the object written: target.object, or target.contact_object when routed
-    "link_status",  # the state of the source ↔ target link ("linked", "created", ...)
-    "account_id",  # the customer Account a person is routed to (fills target.account_field)
-)
-"""Names the flow provides at run time; mappings may use them in ``from``, templates and rules.
-
-Every metric name is a context name too: the flow passes the computed metrics in the same context.
-"""
+ConflictName = Annotated[str, AfterValidator(_conflict_name)]
+"""A conflict rule as written: a :class:`Conflict`, or in version 1 files also its old name."""
 
 ACTIVITY_KINDS: tuple[str, ...] = ("page_view", "form_fill", "link_click", "email_open", "email_click")
 """Activity kinds a metric may count (the ``kind`` of :class:`connector.records.Activity`)."""
-
-MATCH_RULES: tuple[str, ...] = ("email", "company_name", "phone")
-"""Identity rules ``[match] order`` may list, in the default order."""
-
-
-class Conflict(StrEnum):
-    """Whose edits win when both systems hold a value, named by system as in the handoff direction."""
-
-    MA_WINS = "ma_wins"
-    SFA_WINS = "sfa_wins"
-    SFA_WINS_UNLESS_BLANK = "sfa_wins_unless_blank"
-    DO_NOT_SYNC = "do_not_sync"
 
 
 class Unmapped(StrEnum):
@@ -78,11 +88,13 @@ class Unmapped(StrEnum):
     BLANK = "blank"
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A table of a mapping file: unknown keys are errors, and a loaded spec never changes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SourceSpec(_Strict):
+class SourceSpec(Strict):
     object: str = Field(min_length=1)
     key: str = Field(min_length=1)
     fields: tuple[str, ...] = ()
@@ -90,7 +102,7 @@ class SourceSpec(_Strict):
     """The source field naming the campaign that brought the person in (the ``source_campaign`` context)."""
 
 
-class TargetSpec(_Strict):
+class TargetSpec(Strict):
     object: str = Field(min_length=1)
     upsert_key: str = Field(min_length=1)
     contact_object: str | None = None
@@ -111,21 +123,7 @@ class TargetSpec(_Strict):
         return self
 
 
-class QualifySpec(_Strict):
-    score_field: str | None = Field(default=None, min_length=1)
-    threshold: Number | None = None
-    rule: str | None = None
-
-    @model_validator(mode="after")
-    def _has_a_criterion(self) -> QualifySpec:
-        if (self.score_field is None) != (self.threshold is None):
-            raise ValueError("score_field and threshold go together: set both or neither")
-        if self.score_field is None and self.rule is None:
-            raise ValueError("set score_field and threshold, or rule, or both")
-        return self
-
-
-class MetricSpec(_Strict):
+class MetricSpec(Strict):
     activity: Literal["page_view", "form_fill", "link_click", "email_open", "email_click"] | None = None
     contains: str | None = None
     property: str | None = Field(default=None, min_length=1)
@@ -139,22 +137,8 @@ class MetricSpec(_Strict):
         return self
 
 
-class MatchSpec(_Strict):
-    order: tuple[Literal["email", "company_name", "phone"], ...] = MATCH_RULES
-    region: str = "JP"
-    route_to_contact_when_customer: StrictBool = False
-
-    @model_validator(mode="after")
-    def _order_is_a_set(self) -> MatchSpec:
-        if not self.order:
-            raise ValueError("order needs at least one rule")
-        if len(set(self.order)) != len(self.order):
-            raise ValueError("order lists a rule twice")
-        return self
-
-
-class FieldSpec(_Strict):
-    """One target field: where its value comes from and how it is shaped and protected."""
+class FieldSpec(Strict):
+    """One field written: where its value comes from and how it is shaped and protected."""
 
     from_: str | None = Field(default=None, alias="from", min_length=1)
     value: Scalar | None = None
@@ -164,7 +148,8 @@ class FieldSpec(_Strict):
     unmapped: Unmapped = Unmapped.ERROR
     default: Scalar | None = None
     required: StrictBool = False
-    conflict: Conflict | None = None
+    conflict: ConflictName | None = None
+    """As written in the file (a version 1 name stays as written, so messages quote the file)."""
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:
@@ -181,64 +166,77 @@ class FieldSpec(_Strict):
             return "from"
         return "value" if self.value is not None else "template"
 
-
-class WritebackSpec(_Strict):
-    key: str = Field(min_length=1)
-    fields: dict[str, FieldSpec] = Field(min_length=1)
-
-
-class TaskSpec(_Strict):
-    """A follow-up Task for the record's owner, created once when revloop first links a person."""
-
-    object: str = Field(default="Task", min_length=1)
-    upsert_key: str = Field(min_length=1)
-    """External-id field on the Task that makes the create idempotent (one Task per person and flow)."""
-    due_in_days: int = Field(default=1, ge=0, le=365)
-    on: Literal["created", "linked", "both"] = "both"
-    """When: revloop created the record, linked an existing one, or both."""
-    fields: dict[str, FieldSpec] = Field(min_length=1)
+    @property
+    def conflict_rule(self) -> Conflict | None:
+        """The conflict rule, a version 1 name read as its version 2 name."""
+        if self.conflict is None:
+            return None
+        return VERSION_1_CONFLICTS.get(self.conflict) or Conflict(self.conflict)
 
 
-class MappingSpec(_Strict):
-    """A whole mapping file. ``qualify`` is optional: without it every record qualifies."""
+@dataclass(frozen=True, slots=True)
+class FieldSection:
+    """Where a spec keeps a table of fields (``"writeback.fields"``: ``[writeback.fields.<name>]``)."""
 
-    version: Literal[1]
+    key_path: str
+    direction: Direction
+
+    @property
+    def table(self) -> str:
+        """The section the fields belong to, as a reader names it (``writeback``)."""
+        return self.key_path.split(".")[0]
+
+
+class MappingSpec(Strict):
+    """The core of a mapping file. A flow kind subclasses it with its sections and declarations."""
+
+    for_kind: ClassVar[str | None] = None
+    """The ``kind`` this spec reads; a file naming another kind is refused."""
+    field_sections: ClassVar[tuple[FieldSection, ...]] = (FieldSection("fields", Direction.TO_TARGET),)
+    """Every table of fields, ``[fields]`` first."""
+    context_names: ClassVar[tuple[str, ...]] = ()
+    """Names the flow provides at run time; mappings may use them in ``from``, templates and rules.
+    Every metric name is a context name too: the flow passes computed metrics in the same context."""
+    rule_keys: ClassVar[tuple[str, ...]] = ()
+    """Key paths of CEL rules (``"qualify.rule"``), compiled at load and checked for unknown names."""
+    metrics_key: ClassVar[str | None] = None
+    """Key path of the ``{name: MetricSpec}`` table, if the kind computes metrics."""
+    source_field_keys: ClassVar[tuple[str, ...]] = ()
+    """Key paths naming one more source field the flow reads (``"qualify.score_field"``)."""
+    compiled_as: ClassVar[type[Mapping]] = Mapping
+    """The compiled form; a kind may subclass :class:`Mapping` to name its sections."""
+
+    version: Annotated[Any, AfterValidator(_version)]
+    kind: str | None = Field(default=None, min_length=1, validate_default=True)
     description: str = ""
     source: SourceSpec
     target: TargetSpec
-    qualify: QualifySpec | None = None
-    metrics: dict[str, MetricSpec] = Field(default_factory=dict)
-    match: MatchSpec = Field(default_factory=MatchSpec)
     fields: dict[str, FieldSpec] = Field(min_length=1)
-    writeback: WritebackSpec | None = None
-    task: TaskSpec | None = None
 
+    @field_validator("kind")
+    @classmethod
+    def _kind_fits(cls, kind: str | None, info: ValidationInfo) -> str | None:
+        version = info.data.get("version")  # absent when the version itself was refused
+        example = f' (kind = "{cls.for_kind}")' if cls.for_kind else ""
+        if kind is None and version is not None and version >= 2:
+            raise ValueError(f"required from version 2 on: the flow kind this mapping is for{example}")
+        if kind is not None and cls.for_kind is not None and kind != cls.for_kind:
+            raise ValueError(f"this file is read as a {cls.for_kind!r} mapping")
+        return kind
 
-class WritePolicy(StrEnum):
-    """A conflict rule resolved for one direction: when the system being written gets the mapped value."""
+    def value_at(self, key_path: str) -> Any:
+        """The value at a dotted key path (``"qualify.rule"``); None when a table on the way is absent."""
+        value: Any = self
+        for name in key_path.split("."):
+            value = getattr(value, name, None)
+            if value is None:
+                return None
+        return value
 
-    ALWAYS = "always"  # the side revloop reads from wins
-    UNLESS_CHANGED = (
-        "unless_changed"  # on create; on update only while the target still holds what revloop wrote
-    )
-    ONLY_IF_BLANK = "only_if_blank"  # on create; on update only where the target is blank
-    NEVER = "never"
+    def metric_specs(self) -> dict[str, MetricSpec]:
+        """The metrics by name: the table at ``metrics_key``, or none."""
+        return (self.value_at(self.metrics_key) if self.metrics_key else None) or {}
 
-
-def write_policy(conflict: Conflict | None, *, writeback: bool) -> WritePolicy:
-    """Resolve ``conflict`` for the handoff (MA → SFA) or for ``[writeback]`` (SFA → MA).
-
-    The names say whose edits win. In the handoff the MA is read, so ``ma_wins`` (the default) always
-    writes. In ``[writeback]`` the MA is the system written, so ``sfa_wins`` (the default there) always
-    writes and ``ma_wins`` writes once and then leaves values the MA has changed since alone.
-    ``sfa_wins_unless_blank`` has no writeback meaning; the loader refuses it there.
-    """
-    if conflict is Conflict.DO_NOT_SYNC:
-        return WritePolicy.NEVER
-    if writeback:
-        return WritePolicy.UNLESS_CHANGED if conflict is Conflict.MA_WINS else WritePolicy.ALWAYS
-    if conflict is Conflict.SFA_WINS:
-        return WritePolicy.UNLESS_CHANGED
-    if conflict is Conflict.SFA_WINS_UNLESS_BLANK:
-        return WritePolicy.ONLY_IF_BLANK
-    return WritePolicy.ALWAYS
+    def kind_problems(self) -> list[tuple[str, str]]:
+        """(key path, message) for checks a kind's sections need beyond their own tables."""
+        return []

@@ -143,6 +143,13 @@ class FakeService:
         """Headers the vendor adds to every answer (usage, rate-limit headers)."""
         return {}
 
+    def issue_credentials(self) -> dict[str, str]:
+        """Credentials for one client config, by secret name; the fake accepts them from now on.
+
+        The default is the static bearer token as ``access_token``; fakes with a token endpoint override it.
+        """
+        return {"access_token": self.static_token}
+
     # ---- shared behaviour ------------------------------------------------------------------------
     def issue_token(self) -> tuple[str, float]:
         token = secrets.token_hex(16)

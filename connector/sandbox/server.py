@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,16 +30,18 @@ def _quiet_error_log(msg: str = "", level: int = logging.INFO, traceback: bool =
     log.debug("sandbox server: %s", msg)
 
 
-FAKES = {
-    "salesforce": "connector.sandbox.salesforce:SalesforceFake",
-    "hubspot": "connector.sandbox.hubspot:HubSpotFake",
-    "marketo": "connector.sandbox.marketo:MarketoFake",
-}
+def fake_classes() -> dict[str, type[FakeService]]:
+    """Every fake, by system name: each subpackage of this package that exports a ``FAKE`` class.
 
-
-def fake_class(name: str) -> type[FakeService]:
-    module_name, class_name = FAKES[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    A new system's fake is found here by its subpackage alone; no list of fakes is kept by hand.
+    """
+    package = sys.modules[__package__]
+    found: dict[str, type[FakeService]] = {}
+    for module in pkgutil.iter_modules(package.__path__, f"{__package__}."):
+        fake = getattr(importlib.import_module(module.name), "FAKE", None) if module.ispkg else None
+        if fake is not None:
+            found[fake.name] = fake
+    return dict(sorted(found.items()))
 
 
 @dataclass
@@ -78,27 +82,23 @@ class Sandbox:
 def start_sandbox(
     directory: Path,
     *,
-    systems: Sequence[str] = ("salesforce", "hubspot", "marketo"),
+    systems: Sequence[str] | None = None,
     ports: dict[str, int] | None = None,
     host: str = "127.0.0.1",
     threads: int = 16,
 ) -> Sandbox:
-    """Start one HTTPS fake per system in background threads; port 0 picks a free port."""
+    """Start one HTTPS fake per system (default: every fake) in background threads; port 0: a free port."""
+    fakes = fake_classes()
+    unknown = sorted(set(systems or ()) - set(fakes))
+    if unknown:
+        raise ValueError(f"no fake for {', '.join(unknown)}; fakes: {', '.join(fakes)}")
     directory.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA()
-    leaf = ca.issue_cert(host, "localhost")
-    ca_bundle = directory / "sandbox-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_bundle))
-    cert_path, key_path = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
-    leaf.private_key_pem.write_to_path(str(key_path))
-    cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    key_path.chmod(0o600)
-
-    sandbox = Sandbox(directory=directory, ca_bundle=ca_bundle)
-    for name in systems:
-        service = fake_class(name)()
+    sandbox = Sandbox(directory=directory, ca_bundle=directory / "sandbox-ca.pem")
+    tls = _tls_adapter(directory, sandbox.ca_bundle, host)
+    for name in systems or fakes:
+        service = fakes[name]()
         server = wsgi.Server((host, (ports or {}).get(name, 0)), service, numthreads=threads)
-        server.ssl_adapter = BuiltinSSLAdapter(str(cert_path), str(key_path))
+        server.ssl_adapter = tls
         server.error_log = _quiet_error_log
         server.prepare()
         port = server.bind_addr[1]
@@ -107,3 +107,15 @@ def start_sandbox(
         sandbox.fakes[name] = RunningFake(service, f"https://{host}:{port}", server, thread)
         log.info("sandbox %s listening on https://%s:%d", name, host, port)
     return sandbox
+
+
+def _tls_adapter(directory: Path, ca_bundle: Path, host: str) -> BuiltinSSLAdapter:
+    """A throwaway CA (written to ``ca_bundle`` for clients to trust) and a certificate for ``host``."""
+    ca = trustme.CA()
+    leaf = ca.issue_cert(host, "localhost")
+    ca.cert_pem.write_to_path(str(ca_bundle))
+    cert_path, key_path = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
+    leaf.private_key_pem.write_to_path(str(key_path))
+    cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key_path.chmod(0o600)
+    return BuiltinSSLAdapter(str(cert_path), str(key_path))

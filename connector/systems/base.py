@@ -1,7 +1,9 @@
-"""The one interface every SaaS adapter implements.
+"""What a system is: the :class:`System` interface every adapter implements, the optional capabilities
+(:class:`Lists`, :class:`Associations`) some add, and the :class:`SystemSpec` each vendor subpackage declares.
 
-A new system is ``connector/systems/<kind>.py`` with a class implementing :class:`System`, registered in
-``connector/systems/__init__.py``, plus its fake in ``connector/sandbox/<kind>.py``.
+A new system is a subpackage ``connector/systems/<kind>/``: its settings model (``settings.py``), its
+adapter (``adapter.py``, a class implementing :class:`System`), a ``SPEC`` in its ``__init__.py``, and one
+line in the registry (``connector/systems/__init__.py``); plus its fake, ``connector/sandbox/<kind>/``.
 
 Adapters translate vendor JSON into :mod:`connector.records` values and classify every vendor failure
 into the error taxonomy of :mod:`connector.errors`. They never retry, sleep or count on their own:
@@ -10,17 +12,20 @@ every HTTP call goes through the system's :class:`connector.systems.guard.CallGu
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import ClassVar, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from connector.records import Cursor, ObjectSchema, Outgoing, Page, Record, WriteResult
+from connector.settings import SystemSettings
 from connector.systems.guard import CallGuard
 
 
 @runtime_checkable
 class System(Protocol):
     kind: ClassVar[str]
-    """Equals the module name and the config table name (``salesforce``, ``hubspot``, ``marketo``)."""
+    """Equals the subpackage name and the config table name (``salesforce``, ``hubspot``, ``marketo``)."""
     max_write_batch: ClassVar[int]
     """The vendor's documented maximum records per write call."""
     max_read_page: ClassVar[int]
@@ -66,3 +71,78 @@ class System(Protocol):
 
     def describe(self, obj: str) -> ObjectSchema:
         """Fields, types, required flags, lengths and picklist values of ``obj``."""
+
+
+@runtime_checkable
+class Lists(Protocol):
+    """Static lists of records (HubSpot manual lists, Marketo static lists): segments a flow maintains.
+
+    Ids are the system's record ids. Membership changes return one result per given id, in the given
+    order: joining is CREATED, leaving is UPDATED, a change that was already true is UNCHANGED, and an id
+    the system does not know is FAILED. Test with ``isinstance(system, Lists)``.
+    """
+
+    def find_or_create_list(self, name: str) -> str:
+        """The id of the static list called ``name``, created when missing (never twice)."""
+
+    def list_members(self, list_id: str) -> Iterator[str]:
+        """The record ids in the list, paged."""
+
+    def add_to_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
+        """Add records to the list, batched to the vendor maximum."""
+
+    def remove_from_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
+        """Remove records from the list, batched to the vendor maximum."""
+
+
+@runtime_checkable
+class Associations(Protocol):
+    """Links between records of two objects (HubSpot associations v4: contact → company, deal → line item)."""
+
+    def associate(
+        self,
+        from_obj: str,
+        to_obj: str,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        type_id: int | None = None,
+        category: str = "HUBSPOT_DEFINED",
+    ) -> list[WriteResult]:
+        """Link each (from id, to id) pair; the default link type when ``type_id`` is None.
+
+        One result per pair, in input order, keyed ``"<from id>:<to id>"``: CREATED when linked (linking
+        twice is harmless), FAILED when the system refused that pair.
+        """
+
+
+@dataclass(frozen=True)
+class SandboxTable:
+    """How the sandbox config (:mod:`connector.demo.sandbox_config`) points this system at its fake.
+
+    The config table gets ``ca_bundle`` and ``allow_private_network`` for every system, then:
+    """
+
+    urls: Mapping[str, str]
+    """Config key → path appended to the fake's base URL (``""``: the base URL itself)."""
+    secret_files: Mapping[str, str]
+    """Secret name → file name under ``secrets/``; the value is the fake's credential of that name."""
+    settings: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    """Further keys: key → (value, why the sandbox sets it)."""
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """What a vendor subpackage declares, so config, registry and sandbox need no per-vendor code."""
+
+    kind: str
+    """The config table name and ``System.kind``."""
+    settings: type[SystemSettings]
+    """The model of the system's config table."""
+    adapter: str
+    """``"module:Class"`` of the adapter, imported only when a system is built, so that loading or
+    checking a config never imports the vendor's client library."""
+    sandbox: SandboxTable
+
+    def adapter_class(self) -> type[System]:
+        module_name, class_name = self.adapter.split(":")
+        return getattr(importlib.import_module(module_name), class_name)

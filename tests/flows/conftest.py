@@ -19,9 +19,9 @@ from sqlalchemy import Engine, select
 
 from connector.cli import main as revloop_main
 from connector.config import Config, load_config
+from connector.demo.sandbox_config import write_sandbox_config
 from connector.flows.runner import run_flow
 from connector.queries.runs import RunOutcome
-from connector.sandbox.config_writer import write_sandbox_config
 from connector.sandbox.hubspot import HubSpotFake
 from connector.sandbox.marketo import MarketoFake
 from connector.sandbox.salesforce import SalesforceFake

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from connector.cli import cli as revloop_group
-from connector.sandbox.config_writer import write_sandbox_config
+from connector.demo.sandbox_config import write_sandbox_config
 
 HOT = {"hubspotscore": 90}
 REVLOOP = Path(sys.executable).parent / "revloop"

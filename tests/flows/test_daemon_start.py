@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from connector.demo.sandbox_config import write_sandbox_config
 from connector.heartbeat import HEARTBEAT_ENV
-from connector.sandbox.config_writer import write_sandbox_config
 
 REPO = Path(__file__).resolve().parents[2]
 

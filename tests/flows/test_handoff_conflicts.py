@@ -13,7 +13,7 @@ def synced_lead(env, **properties) -> tuple[str, str]:
     return contact, lead["Id"]
 
 
-def test_sfa_wins_unless_blank_keeps_a_phone_sales_entered(env) -> None:
+def test_target_wins_unless_blank_keeps_a_phone_sales_entered(env) -> None:
     contact, lead_id = synced_lead(env, phone="03-1111-1111")
     env.sf.touch("Lead", lead_id, {"Phone": "+81 3-2222-2222 (direct)"})
 
@@ -26,7 +26,7 @@ def test_sfa_wins_unless_blank_keeps_a_phone_sales_entered(env) -> None:
     assert lead["Phone"] == "+81 3-2222-2222 (direct)"
 
 
-def test_sfa_wins_unless_blank_fills_a_phone_sales_cleared(env) -> None:
+def test_target_wins_unless_blank_fills_a_phone_sales_cleared(env) -> None:
     contact, lead_id = synced_lead(env, phone="03-1111-1111")
     env.sf.touch("Lead", lead_id, {"Phone": None})
 
@@ -36,7 +36,7 @@ def test_sfa_wins_unless_blank_fills_a_phone_sales_cleared(env) -> None:
     assert env.sf_row("Lead", lead_id)["Phone"] == "+81344444444"
 
 
-def test_sfa_wins_keeps_a_title_sales_changed(env) -> None:
+def test_target_wins_keeps_a_title_sales_changed(env) -> None:
     contact, lead_id = synced_lead(env, jobtitle="Engineer")
     env.sf.touch("Lead", lead_id, {"Title": "Head of Platform"})
 
@@ -48,7 +48,7 @@ def test_sfa_wins_keeps_a_title_sales_changed(env) -> None:
     assert lead["Company"] == "C2"
 
 
-def test_sfa_wins_updates_a_title_sales_left_alone(env) -> None:
+def test_target_wins_updates_a_title_sales_left_alone(env) -> None:
     contact, lead_id = synced_lead(env, jobtitle="Engineer")
 
     env.hs.touch("contacts", contact, {"jobtitle": "Senior Engineer"})
@@ -57,7 +57,7 @@ def test_sfa_wins_updates_a_title_sales_left_alone(env) -> None:
     assert env.sf_row("Lead", lead_id)["Title"] == "Senior Engineer"
 
 
-def test_ma_wins_fields_overwrite_what_sales_typed(env) -> None:
+def test_source_wins_fields_overwrite_what_sales_typed(env) -> None:
     contact, lead_id = synced_lead(env, firstname="Ken", jobtitle="Engineer")
     env.sf.touch("Lead", lead_id, {"FirstName": "Kenneth", "Company": "Typed by sales"})
 

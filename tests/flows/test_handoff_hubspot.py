@@ -105,7 +105,7 @@ def test_writeback_tells_hubspot_the_salesforce_id_status_and_stage(env) -> None
 
 
 def test_lifecycle_stage_moved_on_in_hubspot_is_not_set_back(env) -> None:
-    """lifecyclestage is ma_wins in [writeback]: set once, then HubSpot's own value is kept."""
+    """lifecyclestage is source_wins in [writeback]: set once, then HubSpot's own value is kept."""
     contact = env.contact(email="stage@example.com", lastname="Stage", company="S", hubspotscore=88)
     env.run()
     env.hs.touch("contacts", contact, {"lifecyclestage": "opportunity", "jobtitle": "CFO"})

@@ -36,7 +36,7 @@ def test_an_upper_case_email_links_the_existing_lead(env) -> None:
     assert_linked(env, contact, lead_id, leads_before=1)
     lead = env.sf_row("Lead", lead_id)
     assert lead["Revloop_Qualification__c"] == "score 90 ≥ 80"  # updated by Id
-    assert lead["Title"] is None  # sfa_wins: revloop never wrote this Lead's title, so it is Salesforce's
+    assert lead["Title"] is None  # target_wins: revloop never wrote this Lead's title, so it is Salesforce's
     assert lead["OwnerId"] == env.rep_ids[0]  # an update never runs the assignment rule
 
 
@@ -93,7 +93,7 @@ def test_the_phone_number_links_when_nothing_else_matches(env, tmp_path) -> None
     env.run()
 
     assert_linked(env, contact, lead_id, leads_before=1)
-    assert env.sf_row("Lead", lead_id)["Phone"] == "+81 3-5555-0002"  # sfa_wins_unless_blank
+    assert env.sf_row("Lead", lead_id)["Phone"] == "+81 3-5555-0002"  # target_wins_unless_blank
 
 
 def test_two_leads_sharing_the_email_are_an_ambiguous_match_for_an_admin(env) -> None:

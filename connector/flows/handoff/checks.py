@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from connector.config import Config, FlowSettings
 from connector.errors import MappingError, RuleError
 from connector.flows.base import FlowSetup
-from connector.mapping import check_against_schema, load_mapping
+from connector.flows.handoff.mapping import HandoffMappingSpec
+from connector.flows.handoff.sections import check_against_schema
+from connector.mapping import load_mapping
 
 
 def key_collisions(config: Config, flows: Mapping[str, FlowSettings]) -> list[str]:
@@ -20,7 +22,7 @@ def key_collisions(config: Config, flows: Mapping[str, FlowSettings]) -> list[st
     problems = []
     for name, flow in flows.items():
         try:
-            target = load_mapping(flow.mapping).spec.target
+            target = load_mapping(flow.mapping, spec=HandoffMappingSpec).spec.target
         except (MappingError, RuleError):
             continue  # `revloop mappings check` reports broken mappings
         keys = [(target.object, target.upsert_key)]
@@ -40,7 +42,7 @@ def key_collisions(config: Config, flows: Mapping[str, FlowSettings]) -> list[st
 
 def against_schemas(setup: FlowSetup) -> list[str]:
     """The mapping against the target's object, the source's object (read and written back) and Tasks."""
-    mapping = load_mapping(setup.settings.mapping)
+    mapping = load_mapping(setup.settings.mapping, spec=HandoffMappingSpec)
     source_schema = setup.source.describe(mapping.spec.source.object)
     task = mapping.spec.task
     return check_against_schema(

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from connector.config import Config, FlowSettings
 from connector.flows.base import FlowSetup, Preview, RunContext
 from connector.flows.handoff import checks
+from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.handoff.preview import preview
 from connector.flows.handoff.source import SourceReader
 from connector.flows.handoff.tasks import FollowUpTasks
@@ -33,13 +34,14 @@ class Handoff:
     """The handoff flow kind (see the module docstring)."""
 
     kind = "handoff"
+    mapping_spec = HandoffMappingSpec
     counters = (
         "read", "qualified", "created", "updated", "linked", "unchanged", "written_back", "failed",
     )  # fmt: skip
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.mapping = load_mapping(ctx.settings.mapping)
+        self.mapping = load_mapping(ctx.settings.mapping, spec=self.mapping_spec)
         errors = ErrorReporter(ctx, system=ctx.source.kind, object=self.mapping.spec.source.object)
         self.writeback = Writeback(ctx, errors, self.mapping)
         self.tasks = FollowUpTasks(ctx, errors, self.mapping)

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from connector.errors import ErrorCategory
-from connector.mapping import MappedRecord, Mapping, MappingFailure, fields_needing_current, map_record
+from connector.flows.handoff.sections import fields_needing_current
+from connector.mapping import MappedRecord, Mapping, MappingFailure, map_record
 from connector.mapping.conflicts import same_value
 from connector.matching import (
     AccountCandidate,

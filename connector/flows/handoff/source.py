@@ -14,15 +14,10 @@ from typing import Any
 
 from connector.errors import ErrorCategory
 from connector.flows.base import RunContext
+from connector.flows.handoff.sections import fields_needing_current, qualify
 from connector.flows.pipeline import ErrorReporter
 from connector.mapping import Mapping as MappingFile
-from connector.mapping import (
-    RuleEvaluationError,
-    compute_metrics,
-    fields_needing_current,
-    qualify,
-    required_source_fields,
-)
+from connector.mapping import RuleEvaluationError, compute_metrics, required_source_fields
 from connector.records import Activity, Page, Record, RecordError
 from connector.state import activity, links, outbox, runs, sync_errors
 

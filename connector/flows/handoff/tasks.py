@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from connector.flows.base import RunContext
+from connector.flows.handoff.sections import map_task
 from connector.flows.pipeline import ErrorReporter, SendStage
 from connector.mapping import Mapping as MappingFile
-from connector.mapping import MappingFailure, map_task
+from connector.mapping import MappingFailure
 from connector.records import Outgoing, WriteResult
 from connector.state import outbox
 from connector.state.db import utcnow

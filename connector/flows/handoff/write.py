@@ -18,10 +18,11 @@ from connector.flows import identity_mirror
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
 from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
+from connector.flows.handoff.sections import fields_needing_current
 from connector.flows.handoff.tasks import FollowUpTasks
 from connector.flows.handoff.writeback import Writeback, WrittenRecord
 from connector.flows.pipeline import ErrorReporter, Stage
-from connector.mapping import Mapping, fields_needing_current
+from connector.mapping import Mapping
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
 from connector.state import identity, links, outbox, sync_errors
 from connector.state.links import RecordRef

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.flows.base import RunContext
+from connector.flows.handoff.sections import fields_needing_current, map_writeback
 from connector.flows.pipeline import ErrorReporter, SendStage
 from connector.mapping import Mapping as MappingFile
-from connector.mapping import MappingFailure, fields_needing_current, map_writeback
+from connector.mapping import MappingFailure
 from connector.mapping.conflicts import same_value
 from connector.records import Outgoing, WriteResult
 from connector.state import links, outbox
@@ -99,7 +100,7 @@ class Writeback(SendStage):
         """Each row's fields, less the guarded ones the MA changed since a re-sent row was queued.
 
         A row sent before (attempt > 1: a crash or a failed send) may go out long after it was queued.
-        A field the mapping only writes while the MA holds what it held (``ma_wins``, e.g.
+        A field the mapping only writes while the MA holds what it held (``source_wins``, e.g.
         lifecyclestage) may have been moved on by a marketer since: re-reading those records (one call
         a batch, only for re-sends) keeps the re-send from moving it back.
         """

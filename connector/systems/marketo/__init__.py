@@ -1,0 +1,14 @@
+"""Marketo: leads over the REST API, changes from the Activities API, static lists (see adapter.py)."""
+
+from connector.systems.base import SandboxTable, SystemSpec
+from connector.systems.marketo.settings import MarketoSettings
+
+SPEC = SystemSpec(
+    kind="marketo",
+    settings=MarketoSettings,
+    adapter="connector.systems.marketo.adapter:MarketoSystem",
+    sandbox=SandboxTable(
+        urls={"base_url": "/rest", "identity_url": "/identity"},
+        secret_files={"client_id": "marketo-client-id", "client_secret": "marketo-client-secret"},
+    ),
+)
