@@ -1,7 +1,9 @@
 """The ``revloop`` command: a thin shell over library calls.
 
-Exit codes: 0 ok; 1 finished with record errors; 2 bad config or usage; 3 a system unreachable,
-auth refused or quota exhausted.
+Exit codes: 0 ok; 1 finished with record errors; 2 bad config or usage (a state store in a folder
+that does not exist included); 3 a system unreachable, auth refused or quota exhausted, or a state
+store that cannot be opened or written, or whose server refuses. Each comes from the error's
+``exit_code`` (connector.errors), mapped in :func:`main`.
 """
 
 from __future__ import annotations
