@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import PrivateAttr, ValidationError, create_model, field_validator
+from pydantic import PrivateAttr, SerializeAsAny, ValidationError, create_model, field_validator
 
 from connector.errors import ConfigError
 from connector.settings import Strict, SystemSettings
-from connector.systems import SYSTEMS
+from connector.systems import SYSTEMS, kind_of
 from connector.validation import describe_errors
 
 
@@ -46,16 +46,9 @@ class FlowSettings(Strict):
     """``every <N>s|m|h`` or a five-field cron expression (``*/15 * * * *``), evaluated in UTC."""
     mapping: Path
     source: str
-    """The system read: a config table name of a registered system."""
+    """The system read: the name of a system table ([hubspot], or [systems.<name>])."""
     target: str
     """The system written."""
-
-    @field_validator("source", "target")
-    @classmethod
-    def _check_system(cls, value: str) -> str:
-        if value not in SYSTEMS:
-            raise ValueError(f"expected a known system: {', '.join(map(repr, SYSTEMS))}")
-        return value
 
     def roles(self) -> dict[str, str]:
         """The systems this flow uses, by role."""
@@ -80,11 +73,21 @@ class _ConfigBase(Strict):
         """The file this config was loaded from (not a key of the file)."""
         return self._path
 
-    def system(self, kind: str) -> SystemSettings:
-        settings = getattr(self, kind, None) if kind in SYSTEMS else None
+    def systems_configured(self) -> dict[str, SystemSettings]:
+        """Every configured system by name: the tables named after a kind, then [systems.<name>]."""
+        named = {kind: getattr(self, kind) for kind in SYSTEMS if getattr(self, kind) is not None}
+        return {**named, **self.systems}
+
+    def system(self, name: str) -> SystemSettings:
+        settings = self.systems_configured().get(name)
         if settings is None:
-            raise ConfigError(f"{self.path}: [{kind}]: the system is used by a flow but not configured")
+            raise ConfigError(f"{self.path}: [{name}]: the system is used by a flow but not configured")
         return settings
+
+    def system_kind(self, name: str) -> str:
+        """The registered kind of system ``name`` (``hubspot`` for [hubspot] and for a [systems.crm] of
+        kind "hubspot")."""
+        return kind_of(self.system(name))
 
     def flow(self, name: str) -> FlowSettings:
         if name not in self.flows:
@@ -110,6 +113,7 @@ Config = create_model(
     logging=(LoggingSettings, LoggingSettings()),
     daemon=(DaemonSettings, DaemonSettings()),
     **{kind: (spec.settings | None, None) for kind, spec in SYSTEMS.items()},
+    systems=(dict[str, SerializeAsAny[SystemSettings]], {}),
     flows=(dict[str, FlowSettings], {}),
 )
 
@@ -131,10 +135,13 @@ def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> Conf
         raise ConfigError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    instances, problems = _system_instances(raw.pop("systems", {}), path)
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate({**raw, "systems": instances})
     except ValidationError as exc:
-        raise ConfigError(str(path), problems=describe_errors(exc, source=path, model=Config)) from None
+        problems = describe_errors(exc, source=path, model=Config) + problems
+    if problems:
+        raise ConfigError(str(path), problems=problems)
     config._path = path
     config = _absolutize(config)
     problems = check_references(config, path)
@@ -143,6 +150,33 @@ def load_config(path: Path | str, *, checks: Sequence[ConfigCheck] = ()) -> Conf
     if problems:
         raise ConfigError(str(path), problems=problems)
     return config
+
+
+def _system_instances(raw: Any, path: Path) -> tuple[dict[str, SystemSettings], list[str]]:
+    """The [systems.<name>] tables: more systems of a registered kind (a second HubSpot portal as the
+    CRM), each validated by its kind's settings model. Returns them and the problems found."""
+    if not isinstance(raw, dict):
+        return {}, [f"{path}: systems: expected a table of [systems.<name>] tables"]
+    instances: dict[str, SystemSettings] = {}
+    problems: list[str] = []
+    for name, table in raw.items():
+        where = f"{path}: systems.{name}"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        kind = table.get("kind")
+        if kind not in SYSTEMS:
+            problems.append(f"{where}.kind: expected one of: {', '.join(SYSTEMS)} (got {kind!r})")
+            continue
+        if name in SYSTEMS:
+            problems.append(f"{where}: {name!r} names the [{name}] table; give this system another name")
+            continue
+        model = SYSTEMS[kind].settings
+        try:
+            instances[name] = model.model_validate({key: v for key, v in table.items() if key != "kind"})
+        except ValidationError as exc:
+            problems += describe_errors(exc, source=path, model=model, at=("systems", name))
+    return instances, problems
 
 
 def resolve_relative(config: Config, target: Path) -> Path:
@@ -154,13 +188,15 @@ def resolve_relative(config: Config, target: Path) -> Path:
 
 def _absolutize(config: Config) -> Config:
     """Make every path in the config absolute, relative to the config file's folder."""
-    updates: dict[str, Any] = {}
-    for kind in SYSTEMS:
-        settings = getattr(config, kind)
-        if settings is None:
-            continue
-        paths = {name: resolve_relative(config, value) for name, value in settings if isinstance(value, Path)}
-        updates[kind] = settings.model_copy(update=paths)
+
+    def absolute(settings: SystemSettings) -> SystemSettings:
+        paths = {key: resolve_relative(config, value) for key, value in settings if isinstance(value, Path)}
+        return settings.model_copy(update=paths)
+
+    updates: dict[str, Any] = {
+        kind: absolute(getattr(config, kind)) for kind in SYSTEMS if getattr(config, kind) is not None
+    }
+    updates["systems"] = {name: absolute(settings) for name, settings in config.systems.items()}
     flows = {
         name: flow.model_copy(update={"mapping": resolve_relative(config, flow.mapping)})
         for name, flow in config.flows.items()

@@ -26,17 +26,29 @@ def check_references(config: Config, path: Path) -> list[str]:
     for name, flow in config.flows.items():
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")
-        for role in ("source", "target"):
-            kind = getattr(flow, role)
-            if getattr(config, kind) is None:
-                problems.append(f"{path}: flows.{name}.{role}: {kind!r} has no [{kind}] table in the config")
-    for kind in SYSTEMS:
-        settings = getattr(config, kind)
-        if settings is None:
-            continue
+        problems += _role_problems(config, name, flow.roles(), path)
+    for system, settings in config.systems_configured().items():
+        where = system if system in SYSTEMS else f"systems.{system}"
         if settings.ca_bundle and not settings.ca_bundle.is_file():
-            problems.append(f"{path}: {kind}.ca_bundle: {settings.ca_bundle} does not exist")
-        problems += _secret_problems(kind, settings, path)
+            problems.append(f"{path}: {where}.ca_bundle: {settings.ca_bundle} does not exist")
+        problems += _secret_problems(where, settings, path)
+    return problems
+
+
+def _role_problems(config: Config, flow: str, roles: dict[str, str], path: Path) -> list[str]:
+    configured = config.systems_configured()
+    problems = []
+    for role, system in roles.items():
+        if system in configured:
+            continue
+        if system in SYSTEMS:
+            problems.append(f"{path}: flows.{flow}.{role}: {system!r} has no [{system}] table in the config")
+        else:
+            known = ", ".join(map(repr, configured)) or "none"
+            problems.append(
+                f"{path}: flows.{flow}.{role}: {system!r} is not a configured system (configured: {known}; "
+                f"known kinds: {', '.join(map(repr, SYSTEMS))}; add [systems.{system}] with kind = ...)"
+            )
     return problems
 
 

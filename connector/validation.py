@@ -35,15 +35,18 @@ _EXPECTED = {
 """Wrong TOML types, in the words of a TOML file rather than Python's."""
 
 
-def describe_errors(error: ValidationError, *, source: str | Path, model: type[BaseModel]) -> list[str]:
+def describe_errors(
+    error: ValidationError, *, source: str | Path, model: type[BaseModel], at: Sequence[str] = ()
+) -> list[str]:
     """One message per problem (duplicates dropped), each naming ``source`` and the key path.
 
     ``model`` is the model that was validated: unknown keys are answered with the keys of the table
-    they were found in, found by walking its annotations.
+    they were found in, found by walking its annotations. ``at`` is where that table sits in the file
+    when it is not the whole file (``("systems", "crm")``).
     """
     problems: list[str] = []
     for details in error.errors(include_url=False):
-        problem = f"{source}: {key_path(details['loc'])}: {_message(details, model)}"
+        problem = f"{source}: {key_path([*at, *details['loc']])}: {_message(details, model)}"
         if problem not in problems:
             problems.append(problem)
     return problems

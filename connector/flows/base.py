@@ -45,8 +45,8 @@ class FlowSetup:
         """Calls made so far, per system and endpoint."""
         calls: dict[str, Counter[str]] = {}
         for system in {id(s): s for s in self.systems.values()}.values():
-            calls.setdefault(system.kind, Counter()).update(system.guard.calls)
-        return {kind: dict(counter) for kind, counter in calls.items()}
+            calls.setdefault(system.name, Counter()).update(system.guard.calls)
+        return {name: dict(counter) for name, counter in calls.items()}
 
 
 @dataclass

@@ -12,7 +12,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from connector.matching import identity_keys, normalize_company
+from connector.matching import (
+    DEFAULT_SETTINGS,
+    Candidate,
+    MatchSettings,
+    identity_keys,
+    index_columns,
+    normalize_company,
+    person,
+    stored_person,
+)
 from connector.records import Record
 from connector.state import identity, runs
 from connector.state.identity import IndexEntry
@@ -46,12 +55,12 @@ def refresh(
     read = 0
     for obj in (ACCOUNT, *PEOPLE_FIELDS):
         fields = _fields_to_read(obj, current_fields.get(obj, ()))
-        stream = f"{target.kind}:{obj}"
+        stream = f"{target.name}:{obj}"
         with engine.connect() as connection:
             cursor = runs.get_cursor(connection, MIRROR_FLOW, stream)
         for page in target.read_changes(obj, cursor, fields):
             with engine.begin() as connection:
-                entries = entries_for(connection, target.kind, obj, page.records, fields, region)
+                entries = entries_for(connection, target.name, obj, page.records, fields, region)
                 identity.save(connection, entries)
                 runs.set_cursor(connection, MIRROR_FLOW, stream, page.cursor)
             read += len(page.records)
@@ -79,11 +88,18 @@ def entries_for(
     entries = []
     for record in records:
         account = accounts.get(str(record.fields.get("AccountId") or ""))
-        company = record.fields.get("Company") if obj == "Lead" else (account.company if account else None)
+        company = record.fields.get("Company") if obj == "Lead" else _account_name(account)
         current = {name: record.fields.get(name) for name in fields}
         entries.append(person_entry(system, obj, record.id, record.fields, region=region, company=company,
                                     current=current))  # fmt: skip
     return entries
+
+
+def _account_name(account: IndexEntry | None) -> str | None:
+    """A Contact's company: its Account's name as typed (the legal form's position is evidence)."""
+    if account is None:
+        return None
+    return str((account.fields or {}).get("Name") or "") or account.company
 
 
 def account_entry(system: str, record_id: str, fields: Mapping[str, Any]) -> IndexEntry:
@@ -109,14 +125,14 @@ def person_entry(
     current: Mapping[str, Any] | None = None,
 ) -> IndexEntry:
     """The index entry of a Lead or Contact; for a Contact, ``company`` is its Account's name."""
-    keys = identity_keys(
-        email=fields.get("Email"),
-        company=company,
-        first_name=fields.get("FirstName"),
-        last_name=fields.get("LastName"),
-        phone=fields.get("Phone"),
-        region=region,
-    )
+    values = {
+        "email": fields.get("Email"),
+        "company": company,
+        "first_name": fields.get("FirstName"),
+        "last_name": fields.get("LastName"),
+        "phone": fields.get("Phone"),
+    }
+    keys = identity_keys(**values, region=region)
     return IndexEntry(
         system=system,
         object=obj,
@@ -129,4 +145,28 @@ def person_entry(
         converted_contact_id=fields.get("ConvertedContactId"),
         is_converted=bool(fields.get("IsConverted")),
         fields=dict(current or {}),
+        **index_columns(person(**values, region=region)),
+    )
+
+
+def candidate_of(entry: IndexEntry, settings: MatchSettings = DEFAULT_SETTINGS) -> Candidate:
+    """An index entry of a Lead or Contact as a candidate for :func:`~connector.matching.decide_identity`.
+
+    Entries written before the evidence columns existed (store revision 0001) compare with what they
+    have (email, company, phone); their name counts as missing until the mirror reads them again.
+    """
+    return Candidate(
+        entry.object,
+        entry.record_id,
+        entry.is_converted,
+        entry.converted_contact_id,
+        entry.account_id,
+        person=stored_person(
+            email=entry.email,
+            person_name=entry.person_name,
+            company=entry.company,
+            company_form=entry.company_form,
+            phone=entry.phone,
+            settings=settings,
+        ),
     )

@@ -1,10 +1,34 @@
-"""Identity matching (名寄せ): normalised keys and pure link/create/ambiguous decisions."""
+"""Identity matching (名寄せ): normalised keys, evidence, and link / review / create decisions.
 
+:func:`decide_identity` is the evidence-based engine; :func:`decide` is the older rule-order matching
+the handoff planner still calls.
+"""
+
+from connector.matching.candidates import Candidate, representative
+from connector.matching.decision import (
+    LOOKUP_COLUMNS,
+    Assessment,
+    IdentityDecision,
+    Outcome,
+    Reason,
+    Strength,
+    decide_identity,
+    lookup_keys,
+)
+from connector.matching.evidence import (
+    Evidence,
+    Person,
+    PhoneEvidence,
+    assess,
+    index_columns,
+    person,
+    phone_is_personal,
+    stored_person,
+)
 from connector.matching.match import (
     AccountCandidate,
     AccountDecision,
     AccountKind,
-    Candidate,
     MatchDecision,
     MatchKind,
     decide,
@@ -18,20 +42,40 @@ from connector.matching.normalize import (
     normalize_name,
     normalize_phone,
 )
+from connector.matching.settings import DEFAULT_SETTINGS, MatchSettings
 
 __all__ = [
+    "DEFAULT_SETTINGS",
+    "LOOKUP_COLUMNS",
     "AccountCandidate",
     "AccountDecision",
     "AccountKind",
+    "Assessment",
     "Candidate",
+    "Evidence",
+    "IdentityDecision",
     "IdentityKeys",
     "MatchDecision",
     "MatchKind",
+    "MatchSettings",
+    "Outcome",
+    "Person",
+    "PhoneEvidence",
+    "Reason",
+    "Strength",
+    "assess",
     "decide",
+    "decide_identity",
     "identity_keys",
+    "index_columns",
+    "lookup_keys",
     "match_account",
     "normalize_company",
     "normalize_email",
     "normalize_name",
     "normalize_phone",
+    "person",
+    "phone_is_personal",
+    "representative",
+    "stored_person",
 ]

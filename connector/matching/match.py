@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from connector.matching.candidates import Candidate, representative
 from connector.matching.normalize import IdentityKeys, normalize_company
 
 
@@ -20,29 +21,6 @@ class MatchKind(StrEnum):
     LINK = "link"
     AMBIGUOUS = "ambiguous"
     CREATE = "create"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A target record found by one match rule (a Salesforce Lead or Contact)."""
-
-    object: str
-    record_id: str
-    is_converted: bool = False
-    converted_contact_id: str | None = None
-    account_id: str | None = None
-
-    @property
-    def person_id(self) -> str:
-        """The id of the person this record stands for: a converted Lead stands for its Contact."""
-        if self.is_converted and self.converted_contact_id:
-            return self.converted_contact_id
-        return self.record_id
-
-    def describe(self) -> str:
-        if self.is_converted and self.converted_contact_id:
-            return f"{self.object} {self.record_id} (converted to Contact {self.converted_contact_id})"
-        return f"{self.object} {self.record_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,22 +63,13 @@ def _decide_rule(rule: str, found: tuple[Candidate, ...]) -> MatchDecision:
         people.setdefault(candidate.person_id, []).append(candidate)
     if len(people) == 1:
         ((person_id, records),) = people.items()
-        chosen = _representative(person_id, records)
+        chosen = representative(person_id, records)
         explanation = f"{rule} matches {', '.join(_unique(c.describe() for c in records))}"
         return MatchDecision(MatchKind.LINK, rule, explanation, chosen, (chosen,), found)
-    representatives = tuple(_representative(pid, records) for pid, records in people.items())
+    representatives = tuple(representative(pid, records) for pid, records in people.items())
     listing = "; ".join(", ".join(_unique(c.describe() for c in records)) for records in people.values())
     explanation = f"{rule} matches {len(people)} different people: {listing}"
     return MatchDecision(MatchKind.AMBIGUOUS, rule, explanation, None, representatives, found)
-
-
-def _representative(person_id: str, records: list[Candidate]) -> Candidate:
-    """The record to write for one person: the live record, or the Contact a converted Lead became."""
-    for candidate in records:
-        if candidate.record_id == person_id:
-            return candidate
-    lead = records[0]
-    return Candidate("Contact", person_id, account_id=lead.account_id)
 
 
 def _unique(texts: Iterable[str]) -> list[str]:

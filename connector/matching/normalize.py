@@ -14,14 +14,16 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from connector.matching.text import strip_invisible
+
 _JAPANESE_DESIGNATORS = (
     "特定非営利活動法人", "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人", "独立行政法人",
     "地方独立行政法人", "国立大学法人", "社会福祉法人", "宗教法人", "医療法人", "学校法人", "NPO法人",
-    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社",
-    "(株)", "(有)", "(同)", "(資)", "(名)", "(社)", "(財)", "(医)", "(学)", "(福)",
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "カブシキガイシャ", "ユウゲンガイシャ",
+    "ゴウドウガイシャ", "(株)", "(有)", "(同)", "(資)", "(名)", "(社)", "(財)", "(医)", "(学)", "(福)",
 )  # fmt: skip
 """Japanese legal-entity words, removed wherever they stand (前株 and 後株 alike). Forms after NFKC:
-（株） and ㈱ have already become (株)."""
+（株） and ㈱ have already become (株), ｶﾌﾞｼｷｶﾞｲｼｬ has become カブシキガイシャ."""
 
 _ENGLISH_DESIGNATOR = re.compile(
     r"(?<![0-9a-z])(?:co\.?\s*,?\s*ltd\.?|co\.|inc\.?|corp\.?|corporation|llc|l\.l\.c\.|k\.\s?k\.|gmbh|"
@@ -32,8 +34,34 @@ Applied to casefolded text."""
 
 
 def normalize_email(text: str | None) -> str:
-    """NFKC (full-width ＠ and letters become ASCII), trimmed, lower-cased."""
-    return _until_stable(lambda value: unicodedata.normalize("NFKC", value).strip().lower(), text)
+    """The address alone: invisible characters removed, NFKC (full-width ＠ and letters become ASCII),
+    lower-cased, without whitespace.
+
+    ``山田 <Taro@Example.jp>``, ``"Yamada, Taro" <taro@example.jp>``, ``mailto:taro@example.jp?subject=x``,
+    ``taro@example.jp (Taro)`` and ``taro@example.jp.`` all become ``taro@example.jp``. Letters of other
+    scripts that look like Latin ones are kept: they make another address (see
+    :func:`~connector.matching.text.has_homoglyph`).
+    """
+    return _until_stable(_email_step, text)
+
+
+_ANGLE_ADDRESS = re.compile(r"<([^<>]*)>")
+_COMMENT = re.compile(r"\([^()]*\)")
+_MAILTO = re.compile(r"^mailto:", re.IGNORECASE)
+_ADDRESS_LIKE = re.compile(r"[^@\s]@[^@\s]")
+
+
+def _email_step(text: str) -> str:
+    value = unicodedata.normalize("NFKC", strip_invisible(text)).strip()
+    bracketed = [inside for inside in _ANGLE_ADDRESS.findall(value) if "@" in inside]
+    if bracketed:
+        value = bracketed[-1]
+    value = _COMMENT.sub(" ", value)
+    words = [word for word in value.split() if _ADDRESS_LIKE.search(word)]
+    if len(words) == 1:  # a display name beside a bare address: "Taro Yamada taro@example.jp"
+        value = words[0]
+    value = _MAILTO.sub("", value.strip().strip("\"'<>")).split("?", 1)[0]
+    return "".join(value.split()).lower().rstrip(".,;:")
 
 
 def normalize_company(text: str | None) -> str:
@@ -54,7 +82,8 @@ def normalize_name(first: str | None, last: str | None) -> str:
 
 def normalize_phone(text: str | None, region: str = "JP") -> str:
     """E.164 (``+81312345678``) when the number is valid in ``region`` or carries its country code;
-    otherwise its digits only, so that unparseable numbers still compare equal to themselves."""
+    otherwise its digits only, so that unparseable numbers still compare equal to themselves.
+    An extension (``内線 123``, ``ext. 12``) after a number is dropped: it is the same line."""
     return _until_stable(lambda value: _phone_step(value, region), text)
 
 
@@ -70,7 +99,7 @@ def _until_stable(step: Callable[[str], str], text: str | None) -> str:
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", strip_invisible(text)).casefold())
 
 
 def _company_step(text: str) -> str:
@@ -80,8 +109,14 @@ def _company_step(text: str) -> str:
     return _strip_separators(_ENGLISH_DESIGNATOR.sub(" ", folded))
 
 
+_EXTENSION = re.compile(r"\s*(?:内線|ext\.?|extension|x|#)\s*\d+\s*$", re.IGNORECASE)
+
+
 def _phone_step(text: str, region: str) -> str:
-    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = unicodedata.normalize("NFKC", strip_invisible(text)).strip()
+    main_number = _EXTENSION.sub("", cleaned)
+    if any(ch.isdecimal() for ch in main_number):  # "03-1234-5678 内線 123": the extension is not the line
+        cleaned = main_number
     if not cleaned:
         return ""
     try:

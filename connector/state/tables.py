@@ -166,8 +166,15 @@ identity_index = Table(
     Column("is_customer", Boolean, nullable=False, default=False),
     Column("fields", Json, nullable=False, default=dict),
     Column("modified_at", String(40)),
+    Column("mailbox", String(320), index=True),
+    Column("name_key", String(256), index=True),
+    Column("company_name_key", String(768), index=True),
+    Column("person_name", String(512)),
+    Column("company_form", String(32)),
 )
-"""Normalised match keys of the target's people and accounts, mirrored incrementally (名寄せ)."""
+"""Normalised match keys of the target's people and accounts, mirrored incrementally (名寄せ).
+mailbox, name_key and company_name_key are lookup keys of the evidence-based engine; person_name and
+company_form are what it compares (connector.matching.index_columns)."""
 
 activity_tallies = Table(
     "activity_tallies",

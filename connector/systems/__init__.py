@@ -31,6 +31,14 @@ def system_spec(kind: str) -> SystemSpec:
     return SYSTEMS[kind]
 
 
+def kind_of(settings: SystemSettings) -> str:
+    """The registered kind whose settings model validated ``settings``."""
+    for kind, spec in SYSTEMS.items():
+        if type(settings) is spec.settings:
+            return kind
+    raise ConfigError(f"{type(settings).__name__} is not the settings model of a registered system")
+
+
 def make_guard(kind: str, settings: SystemSettings, *, used_today: int = 0) -> CallGuard:
     """The call guard for one system, with the rate limits and daily budget from its config table."""
     buckets = {
@@ -40,7 +48,15 @@ def make_guard(kind: str, settings: SystemSettings, *, used_today: int = 0) -> C
     return CallGuard(kind, buckets=buckets, budget=budget)
 
 
-def build_system(kind: str, settings: SystemSettings, *, used_today: int = 0) -> System:
-    """Instantiate the adapter for ``kind`` from its validated settings."""
-    adapter = system_spec(kind).adapter_class()
-    return adapter(settings, make_guard(kind, settings, used_today=used_today), **settings.adapter_keywords())
+def build_system(name: str, settings: SystemSettings, *, used_today: int = 0) -> System:
+    """Instantiate the adapter for the system configured as ``name`` from its validated settings.
+
+    ``name`` is the config table's name ([hubspot], or [systems.crm]): it keys the system's records,
+    cursors and API usage in the state store, so two portals of one kind never share them.
+    """
+    adapter = system_spec(kind_of(settings)).adapter_class()
+    system = adapter(
+        settings, make_guard(name, settings, used_today=used_today), **settings.adapter_keywords()
+    )
+    system.name = name
+    return system

@@ -25,7 +25,10 @@ from connector.systems.guard import CallGuard
 @runtime_checkable
 class System(Protocol):
     kind: ClassVar[str]
-    """Equals the subpackage name and the config table name (``salesforce``, ``hubspot``, ``marketo``)."""
+    """The vendor: equals the subpackage name (``salesforce``, ``hubspot``, ``marketo``)."""
+    name: str
+    """This instance's config table name: the kind ([hubspot]) or a [systems.<name>] table (``crm``).
+    State (links, cursors, the identity index, API usage) is keyed by it; set by ``build_system``."""
     max_write_batch: ClassVar[int]
     """The vendor's documented maximum records per write call."""
     max_read_page: ClassVar[int]

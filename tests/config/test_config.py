@@ -684,3 +684,57 @@ mapping = "mappings/marketo.toml"
     )
     (folder / "mappings" / "marketo.toml").write_text(marketo, encoding="utf-8")
     assert load_checked_config(path).flow("marketo_handoff").source == "marketo"
+
+
+# --- more systems of one kind: [systems.<name>] ---------------------------------------------------------
+
+CRM = """
+[systems.crm]
+kind = "hubspot"
+access_token_env = "TEST_HUBSPOT_TOKEN"
+base_url = "https://crm.example.com"
+"""
+
+
+def test_a_named_system_of_a_registered_kind_can_be_a_flows_system(folder: Path) -> None:
+    text = SALESFORCE + CRM + HANDOFF.replace('source = "hubspot"', 'source = "crm"')
+    config = load_checked_config(write(folder, text))
+
+    assert config.system_kind("crm") == "hubspot"
+    assert config.system("crm").base_url == "https://crm.example.com"
+    assert set(config.systems_configured()) == {"salesforce", "crm"}
+    assert config.flow("handoff").source == "crm"
+    assert config.redacted()["systems"]["crm"]["base_url"] == "https://crm.example.com"
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "fragments"),
+    [
+        ('[systems.crm]\nkind = "zoho"\n', "systems.crm.kind", ["'zoho'", "salesforce, hubspot, marketo"]),
+        ("[systems.crm]\naccess_token_env = 'X'\n", "systems.crm.kind", ["None"]),
+        (CRM.replace("base_url", "base_uri"), "systems.crm.base_uri", ["unknown key", "'base_url'"]),
+        (CRM.replace("https://crm", "http://crm"), "systems.crm.base_url", ["https://"]),
+        (CRM.replace("systems.crm", "systems.hubspot"), "systems.hubspot", ["another name"]),
+    ],
+    ids=["unknown kind", "no kind", "misspelt key", "not https", "shadows a kind table"],
+)
+def test_a_bad_named_system_is_reported_with_its_key_path(
+    folder: Path, table: str, key: str, fragments: list[str]
+) -> None:
+    path = write(folder, BASE + table)
+
+    about_key = [p for p in problems_of(path) if p.startswith(f"{path}: {key}: ")]
+
+    assert len(about_key) == 1, problems_of(path)
+    for fragment in fragments:
+        assert fragment in about_key[0]
+
+
+def test_a_flow_naming_an_unconfigured_system_lists_the_configured_ones(folder: Path) -> None:
+    path = write(folder, BASE.replace('target = "salesforce"', 'target = "crm"'))
+
+    (problem,) = [p for p in problems_of(path) if "flows.handoff.target" in p]
+
+    assert "'crm' is not a configured system" in problem
+    assert "'salesforce', 'hubspot'" in problem
+    assert "[systems.crm]" in problem

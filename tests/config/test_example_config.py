@@ -20,6 +20,7 @@ SECRETS = {
     "SALESFORCE_CLIENT_ID": "example-sf-client-id",
     "SALESFORCE_CLIENT_SECRET": "example-sf-client-secret",
     "HUBSPOT_TOKEN": "pat-na1-example-token",
+    "HUBSPOT_CRM_TOKEN": "pat-na1-example-crm-token",
     "MARKETO_CLIENT_ID": "example-marketo-id",
     "MARKETO_CLIENT_SECRET": "example-marketo-secret",
 }
@@ -70,6 +71,8 @@ def test_the_example_validates(secrets_in_environment) -> None:
         SECRETS["SALESFORCE_CLIENT_SECRET"],
     }
     assert config.hubspot.secret("access_token") == SECRETS["HUBSPOT_TOKEN"]
+    assert config.system_kind("crm") == "hubspot"
+    assert config.system("crm").secret("access_token") == SECRETS["HUBSPOT_CRM_TOKEN"]
     assert config.marketo.secret("client_secret") == SECRETS["MARKETO_CLIENT_SECRET"]
 
 

@@ -27,7 +27,7 @@ from connector.sandbox.marketo import MarketoFake
 from connector.sandbox.salesforce import SalesforceFake
 from connector.sandbox.server import Sandbox, start_sandbox
 from connector.state import open_store
-from connector.state.tables import outbox, runs, sync_errors
+from connector.state.tables import link_keys, outbox, runs, sync_errors
 
 MA_ID = "Revloop_MA_Id__c"
 REPS = (
@@ -127,6 +127,12 @@ class FlowEnv:
         query = select(outbox).where(outbox.c.stage == stage).order_by(outbox.c.id)
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def link_keys(self) -> set[tuple[str, str, str]]:
+        """Every (system, object, record id) revloop has linked."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(link_keys.c.system, link_keys.c.object, link_keys.c.record_id))
+            return {tuple(row) for row in rows}
 
     def runs(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:

@@ -115,3 +115,24 @@ def test_lifecycle_stage_moved_on_in_hubspot_is_not_set_back(env) -> None:
     properties = env.contact_properties(contact)
     assert properties["lifecyclestage"] == "opportunity"
     assert env.sf_by_ma_id("Lead", contact)[0]["Title"] == "CFO"
+
+
+def test_a_named_system_keys_its_state_apart_from_the_kinds_table(env) -> None:
+    """A second HubSpot portal as [systems.portal2]: its links, cursors and API usage carry its name, so
+    two portals of one kind (whose record ids overlap) never share state."""
+    text = env.config_path.read_text(encoding="utf-8")
+    hubspot = text[text.index("[hubspot]") :].split("\n\n")[0]
+    portal2 = hubspot.replace("[hubspot]", '[systems.portal2]\nkind = "hubspot"')
+    text = text.replace('source = "hubspot"', 'source = "portal2"') + "\n" + portal2 + "\n"
+    env.config_path.write_text(text, encoding="utf-8")
+    contact = env.contact(email="named@example.com", lastname="Named", company="A", hubspotscore=90)
+
+    outcome = env.run()
+
+    assert outcome.status == "ok", outcome
+    assert set(outcome.api_calls) == {"portal2", "salesforce"}
+    (lead,) = env.sf_by_ma_id("Lead", contact)
+    keys = env.link_keys()
+    assert ("portal2", "contacts", contact) in keys
+    assert ("salesforce", "Lead", lead["Id"]) in keys
+    assert not [key for key in keys if key[0] == "hubspot"]

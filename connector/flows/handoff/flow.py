@@ -42,7 +42,7 @@ class Handoff:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.mapping = load_mapping(ctx.settings.mapping, spec=self.mapping_spec)
-        errors = ErrorReporter(ctx, system=ctx.source.kind, object=self.mapping.spec.source.object)
+        errors = ErrorReporter(ctx, system=ctx.source.name, object=self.mapping.spec.source.object)
         self.writeback = Writeback(ctx, errors, self.mapping)
         self.tasks = FollowUpTasks(ctx, errors, self.mapping)
         self.writer = HandoffWriter(ctx, errors, self.mapping, writeback=self.writeback, tasks=self.tasks)

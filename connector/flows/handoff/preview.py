@@ -80,8 +80,8 @@ def _estimate(handoff: Handoff, plan) -> dict[str, int]:
         key = (write.mapped.object, write.key_field)
         groups[key] = groups.get(key, 0) + 1
     writes = sum(math.ceil(count / ctx.target.max_write_batch) for count in groups.values())
-    estimate[ctx.target.kind] = estimate.get(ctx.target.kind, 0) + writes
+    estimate[ctx.target.name] = estimate.get(ctx.target.name, 0) + writes
     if handoff.writeback.enabled and plan.writes:
         writebacks = math.ceil(len(plan.writes) / ctx.source.max_write_batch)
-        estimate[ctx.source.kind] = estimate.get(ctx.source.kind, 0) + writebacks
+        estimate[ctx.source.name] = estimate.get(ctx.source.name, 0) + writebacks
     return estimate

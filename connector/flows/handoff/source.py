@@ -86,7 +86,7 @@ class SourceReader:
         tallies = activity.counts_for(connection, ctx.flow, ids)
         contexts = activity.contexts_for(connection, ctx.flow, ids)
         source_object = self.mapping.spec.source.object
-        linked = links.targets_of(connection, ctx.source.kind, source_object, ids, ctx.target.kind)
+        linked = links.targets_of(connection, ctx.source.name, source_object, ids, ctx.target.name)
         synced = links.synced_states(connection, self.direction, ids)
         pending = outbox.pending_hashes(connection, ctx.flow, self.stage, ids)
         rows, reasons = [], {}

@@ -52,8 +52,8 @@ class HandoffWriter(Stage):
         self.tasks = tasks
         self.planner = HandoffPlanner(
             mapping,
-            source_kind=ctx.source.kind,
-            target_kind=ctx.target.kind,
+            source_kind=ctx.source.name,
+            target_kind=ctx.target.name,
             direction=self.direction,
             schema=self.schema,
         )
@@ -80,7 +80,7 @@ class HandoffWriter(Stage):
             raise SchemaDriftError(
                 f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
                 f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
-                system=self.ctx.target.kind,
+                system=self.ctx.target.name,
                 code=drift.code,
             )
 
@@ -102,8 +102,8 @@ class HandoffWriter(Stage):
         ctx, drift = self.ctx, None
         with ctx.engine.begin() as connection:
             for lead_id, contact_id in plan.conversions:
-                links.follow_conversion(connection, RecordRef(ctx.target.kind, "Lead", lead_id),
-                                        RecordRef(ctx.target.kind, "Contact", contact_id))  # fmt: skip
+                links.follow_conversion(connection, RecordRef(ctx.target.name, "Lead", lead_id),
+                                        RecordRef(ctx.target.name, "Contact", contact_id))  # fmt: skip
             succeeded = list(plan.unchanged)
             ids: dict[int, str] = {w.row.id: str(w.destination.target_id) for w in plan.unchanged}
             for write in plan.writes:
@@ -153,14 +153,14 @@ class HandoffWriter(Stage):
         link_ids: dict[str, int] = {}
         for status in ("created", "linked"):
             pairs = [
-                (RecordRef(ctx.source.kind, source, w.row.record_key),
-                 RecordRef(ctx.target.kind, w.mapped.object, ids[w.row.id]))
+                (RecordRef(ctx.source.name, source, w.row.record_key),
+                 RecordRef(ctx.target.name, w.mapped.object, ids[w.row.id]))
                 for w in succeeded
                 if w.destination.new_link and w.destination.link_status == status
             ]  # fmt: skip
             link_ids.update(links.connect(connection, pairs, "person", status=status))
         others = [w.row.record_key for w in succeeded if w.row.record_key not in link_ids]
-        existing = links.targets_of(connection, ctx.source.kind, source, others, ctx.target.kind)
+        existing = links.targets_of(connection, ctx.source.name, source, others, ctx.target.name)
         link_ids.update({key: target.link_id for key, target in existing.items()})
         return link_ids
 
@@ -171,7 +171,7 @@ class HandoffWriter(Stage):
         """
         shown, fields = error, row.payload.get("fields")
         if payload is not None:
-            target = f"{self.ctx.target.kind} {self.mapping.spec.target.object}"
+            target = f"{self.ctx.target.name} {self.mapping.spec.target.object}"
             shown = replace(error, message=f"{target} refused it: {error.message}")
             fields = dict(payload)
         self.errors.refuse(connection, STAGE, row, shown, fields, pauses_on_drift=True)
@@ -192,7 +192,7 @@ class HandoffWriter(Stage):
         fields: dict[str, Any] = dict(write.mapped.payload)
         company = fields.get("Company") if write.mapped.object == self.mapping.spec.target.object else None
         return identity_mirror.person_entry(
-            self.ctx.target.kind,
+            self.ctx.target.name,
             write.mapped.object,
             target_id,
             fields,

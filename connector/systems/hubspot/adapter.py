@@ -50,6 +50,7 @@ class HubSpotSystem:
     previous read started (search is eventually consistent)."""
 
     kind: ClassVar[str] = "hubspot"
+    name: str = "hubspot"  # the config table's name; build_system sets it for [systems.<name>] tables
     max_write_batch: ClassVar[int] = 100
     max_read_page: ClassVar[int] = 200
 

@@ -46,6 +46,7 @@ class MarketoSystem:
     """The Marketo adapter. Only the ``leads`` object exists; activities are reported with its pages."""
 
     kind: ClassVar[str] = "marketo"
+    name: str = "marketo"  # the config table's name; build_system sets it for [systems.<name>] tables
     max_write_batch: ClassVar[int] = MAX_BATCH
     max_read_page: ClassVar[int] = PAGE_SIZE
 

@@ -39,6 +39,7 @@ class SalesforceSystem:
     """Salesforce as a revloop System (see :class:`connector.systems.base.System`)."""
 
     kind: ClassVar[str] = "salesforce"
+    name: str = "salesforce"  # the config table's name; build_system sets it for [systems.<name>] tables
     max_write_batch: ClassVar[int] = 200
     max_read_page: ClassVar[int] = 2000
 

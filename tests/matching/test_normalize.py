@@ -162,3 +162,35 @@ def test_case_does_not_matter(value):
     assert normalize_email(value.upper()) == normalize_email(value.lower())
     assert normalize_company(value.upper()) == normalize_company(value.lower())
     assert normalize_name(value.upper(), "") == normalize_name(value.lower(), "")
+
+
+INVISIBLE = st.sampled_from(list("\u200b\u200c\u200d\ufeff\u00ad\u200e\u2060\u202a\ufe0f"))
+
+
+@given(names, st.data())
+def test_invisible_characters_change_no_name_or_company(name, data):
+    position = data.draw(st.integers(0, len(name)))
+    dirty = name[:position] + data.draw(INVISIBLE) + name[position:]
+    assert normalize_company(dirty) == normalize_company(name)
+    assert normalize_name(dirty, "") == normalize_name(name, "")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "03-1234-5678 内線 123",
+        "03-1234-5678 ext. 12",
+        "(03) 1234-5678 #45",
+        "03-1234-5678\u200b",
+        "312345678",  # the leading 0 lost in a spreadsheet
+    ],
+)
+def test_phone_extensions_and_lost_leading_zeros(spelling):
+    assert normalize_phone(spelling, "JP") == "+81312345678"
+
+
+@pytest.mark.parametrize(
+    "spelling", ["ｶﾌﾞｼｷｶﾞｲｼｬ ABC", "ABC カブシキガイシャ", "ユウゲンガイシャABC", "ABC\u200b株式会社"]
+)
+def test_company_designators_in_kana_and_invisible_characters(spelling):
+    assert normalize_company(spelling) == "abc"
