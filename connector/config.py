@@ -27,6 +27,12 @@ class StateSettings(Strict):
     """SQLAlchemy URL: sqlite:///path.db (one daemon) or postgresql+psycopg://... (several replicas)."""
 
 
+class DaemonSettings(Strict):
+    heartbeat_file: Path | None = None
+    """Where the daemon records that its scheduler works (relative to this file's folder); default:
+    beside a SQLite store, else revloop-daemon.heartbeat in the working directory."""
+
+
 class LoggingSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -101,9 +107,11 @@ class _ConfigBase(Strict):
 Config = create_model(
     "Config",
     __base__=_ConfigBase,
-    __doc__="The whole config.toml: [state], [logging], one optional table per registered system, [flows.*].",
+    __doc__="The whole config.toml: [state], [logging], [daemon], one optional table per registered system, "
+    "[flows.*].",
     state=(StateSettings, StateSettings()),
     logging=(LoggingSettings, LoggingSettings()),
+    daemon=(DaemonSettings, DaemonSettings()),
     **{kind: (spec.settings | None, None) for kind, spec in SYSTEMS.items()},
     systems=(dict[str, SerializeAsAny[SystemSettings]], {}),
     flows=(dict[str, FlowSettings], {}),

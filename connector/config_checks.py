@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connector import store_url
 from connector.errors import ConfigError
 from connector.settings import SystemSettings, read_file_secret
 from connector.systems import SYSTEMS
@@ -17,6 +18,11 @@ if TYPE_CHECKING:  # config.py calls these checks; a runtime import back would m
 def check_references(config: Config, path: Path) -> list[str]:
     """Problems a single table cannot show: files that must exist, flows' systems, secrets."""
     problems = []
+    if (folder := store_url.missing_directory(config.state.url)) is not None:
+        problems.append(
+            f"{path}: state.url: the folder {folder} of the SQLite store does not exist "
+            "(create it, or set [state] url to a file in an existing folder)"
+        )
     for name, flow in config.flows.items():
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")

@@ -9,18 +9,18 @@ same slot the same way.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from connector import heartbeat
 from connector.config import Config
 from connector.flows.runner import run_flow
 from connector.schedule import parse_schedule
@@ -28,13 +28,13 @@ from connector.state import open_store
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_ENV = "REVLOOP_HEARTBEAT_FILE"
-DEFAULT_HEARTBEAT = "/tmp/revloop-daemon.heartbeat"
-HEARTBEAT_EVERY_S = 30
+HEARTBEAT_JOB = "heartbeat"
 
 
-def heartbeat_path() -> Path:
-    return Path(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT))
+def heartbeat_path(config: Config) -> Path:
+    """This daemon's heartbeat file (see connector.heartbeat)."""
+    folder = config.path.parent if config.path else None
+    return heartbeat.locate(config.state.url, config.daemon.heartbeat_file, folder)
 
 
 def window_for(schedule_text: str, now: datetime) -> str:
@@ -64,36 +64,68 @@ def _tick(config: Config, flow: str, engine: Engine) -> None:
         log.info("flow %s window %s: %s", flow, window, outcome.message, extra={"flow": flow})
 
 
-def serve(config: Config, *, stop: threading.Event | None = None) -> None:
-    """Run every enabled flow on its schedule until SIGTERM/SIGINT (or ``stop`` is set)."""
-    engine = open_store(config.state.url)  # migrations before the first tick; one pool for every tick
-    stop = stop or threading.Event()
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+def _beat(path: Path) -> None:
+    try:
+        heartbeat.beat(path)
+    except OSError as exc:  # the health check turns red; say why
+        log.error("cannot write the heartbeat file %s: %s", path, exc)
+
+
+def build_scheduler(
+    config: Config, engine: Engine, heartbeat_file: Path, *, beat_every_s: float = heartbeat.EVERY_S
+) -> BackgroundScheduler:
+    """A scheduler (not started) with a job per enabled flow and the heartbeat job.
+
+    The heartbeat is a job on the flows' executor, not the main thread's loop, so a scheduler or an
+    executor that stops running jobs stops the heartbeat. The executor has a worker per flow and one
+    more: a flow runs one instance at a time, so a long run never starves the heartbeat.
+    """
     enabled = [name for name, flow in config.flows.items() if flow.enabled]
+    scheduler = BackgroundScheduler(
+        timezone="UTC",
+        executors={"default": ThreadPoolExecutor(max_workers=len(enabled) + 1)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+    scheduler.add_job(
+        _beat,
+        IntervalTrigger(seconds=beat_every_s),
+        args=(heartbeat_file,),
+        id=HEARTBEAT_JOB,
+        name=HEARTBEAT_JOB,
+        next_run_time=datetime.now(UTC),  # beat at once: the health check is green as soon as it can be
+    )
     for name in enabled:
         scheduler.add_job(
             _tick, _trigger(config.flows[name].schedule), args=(config, name, engine), id=name, name=name
         )
+    return scheduler
+
+
+def next_runs(config: Config, scheduler: BackgroundScheduler) -> str:
+    """Each flow's schedule and next run time (UTC), for the start-up message."""
+    parts = []
+    for name, flow in config.flows.items():
+        job = scheduler.get_job(name)
+        when = f"next run {job.next_run_time.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if job else "disabled"
+        parts.append(f"{name} ({flow.schedule}): {when}")
+    return "; ".join(parts) or "no flows"
+
+
+def serve(config: Config, *, stop: threading.Event | None = None) -> None:
+    """Run every enabled flow on its schedule until SIGTERM/SIGINT (or ``stop`` is set)."""
+    engine = open_store(config.state.url)  # migrations before the first tick; one pool for every tick
+    stop = stop or threading.Event()
+    beat_file = heartbeat_path(config)
+    scheduler = build_scheduler(config, engine, beat_file)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
-    log.info(
-        "daemon started: %s", ", ".join(f"{n} ({config.flows[n].schedule})" for n in enabled) or "no flows"
-    )
+    log.info("daemon started: %s; heartbeat %s", next_runs(config, scheduler), beat_file)
     try:
-        while not stop.is_set():
-            heartbeat_path().write_text(str(time.time()))
-            stop.wait(HEARTBEAT_EVERY_S)
+        while not stop.wait(60):
+            pass
     finally:
         scheduler.shutdown(wait=True)
         engine.dispose()
         log.info("daemon stopped")
-
-
-def healthy(max_age_s: float) -> bool:
-    """True when the daemon wrote its heartbeat within ``max_age_s`` seconds."""
-    try:
-        return time.time() - float(heartbeat_path().read_text()) <= max_age_s
-    except (OSError, ValueError):
-        return False

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import click
-from rich.console import Console
 from rich.syntax import Syntax
 
 from connector.cli import CliState
 from connector.errors import ExitCode
+from connector.report.console import cli_console
 from connector.state import db
 
-console = Console(highlight=False, markup=False)
+console = cli_console()
 
 
 @click.group("config")

@@ -122,8 +122,10 @@ def query(
     statuses: Sequence[str] = OPEN_STATUSES,
     category: str | None = None,
     ids: Sequence[int] = (),
-    limit: int = 200,
+    limit: int | None = 200,
 ) -> list[dict[str, Any]]:
+    """Error rows, newest first: of ``statuses`` (any when empty), ``flow``, ``category`` and ``ids``
+    when given (an empty ``ids`` does not filter), at most ``limit`` (None: all)."""
     conditions = [sync_errors.c.status.in_(list(statuses))] if statuses else []
     if flow:
         conditions.append(sync_errors.c.flow == flow)
@@ -137,15 +139,28 @@ def query(
     return [dict(row._mapping) for row in rows]
 
 
-def set_status(connection: Connection, ids: Sequence[int], status: str) -> list[dict[str, Any]]:
-    """Set ``status`` (retrying: due now; ignored: no more tries) and return the rows changed."""
+def set_status(
+    connection: Connection, ids: Sequence[int], status: str, *, from_statuses: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Set ``status`` (retrying: due now; ignored: no more tries) and return the rows changed.
+
+    Only rows whose status is in ``from_statuses`` change (any status when it is empty), checked by the
+    UPDATE itself, so a row another process resolved or ignored meanwhile is left alone. No ids, no change.
+    """
+    if not ids:
+        return []
+    conditions = [sync_errors.c.id.in_(list(ids))]
+    if from_statuses:
+        conditions.append(sync_errors.c.status.in_(list(from_statuses)))
     values: dict[str, Any] = {"status": status}
     if status == "retrying":
         values["next_attempt_at"] = utcnow()
     elif status == "ignored":
         values["next_attempt_at"] = None
-    connection.execute(update(sync_errors).where(sync_errors.c.id.in_(list(ids))).values(**values))
-    return query(connection, ids=ids, statuses=())
+    changed = connection.execute(
+        update(sync_errors).where(*conditions).values(**values).returning(*sync_errors.c)
+    )
+    return sorted((dict(row._mapping) for row in changed), key=lambda row: row["id"])
 
 
 def summary(connection: Connection, flow: str | None = None) -> list[tuple[str, str, str, int]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from connector.config import Config, FlowSettings, LoggingSettings, StateSettings, load_config
+from connector.config import Config, DaemonSettings, FlowSettings, LoggingSettings, StateSettings, load_config
 from connector.errors import ConfigError
 from connector.settings import RateLimitSettings
 from connector.systems import SYSTEMS
@@ -27,6 +27,7 @@ SECRETS = {
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "state": StateSettings,
     "logging": LoggingSettings,
+    "daemon": DaemonSettings,
     **{kind: spec.settings for kind, spec in SYSTEMS.items()},  # every registered system is documented
 }
 HEADER = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
