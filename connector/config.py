@@ -12,9 +12,9 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import PrivateAttr, SerializeAsAny, ValidationError, create_model, field_validator
+from pydantic import Field, PrivateAttr, SerializeAsAny, ValidationError, create_model, field_validator
 
 from connector.errors import ConfigError
 from connector.settings import Strict, SystemSettings
@@ -31,6 +31,9 @@ class DaemonSettings(Strict):
     heartbeat_file: Path | None = None
     """Where the daemon records that its scheduler works (relative to this file's folder); default:
     beside a SQLite store, else revloop-daemon.heartbeat in the working directory."""
+    max_run_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 7200.0
+    """A run taking longer than this is hung: the daemon stops its heartbeat, so the health check turns
+    red and the orchestrator restarts it (the next run recovers the hung run's records)."""
 
 
 class LoggingSettings(Strict):
