@@ -23,10 +23,14 @@ def calls(marketo) -> dict[str, int]:
 def old_leads(fake, count: int, *, month: int = 3) -> list[int]:
     """Leads created in 2024 (a window of ``month``), untouched since: no activity log read finds them."""
     rows = [
-        {"email": f"old{n}@example.com", "leadScore": 80 + n % 20,
-         "createdAt": f"2024-{month:02d}-{1 + n % 28:02d}T08:00:00Z", "updatedAt": "2024-06-30T00:00:00Z"}
+        {
+            "email": f"old{n}@example.com",
+            "leadScore": 80 + n % 20,
+            "createdAt": f"2024-{month:02d}-{1 + n % 28:02d}T08:00:00Z",
+            "updatedAt": "2024-06-30T00:00:00Z",
+        }
         for n in range(count)
-    ]  # fmt: skip
+    ]
     return fake.seed({"leads": rows})["leads"]
 
 
@@ -61,8 +65,12 @@ def test_a_static_list_is_read_300_a_call_then_the_activity_log(loading, marketo
     assert [len(page.records) for page in pages[:3]] == [300, 300, 100]
     assert [int(r.id) for r in records[:700]] == ids and [r.id for r in records[700:]] == [str(recent)]
     assert records[0].fields == {"email": "old0@example.com", "leadScore": 80, "leadStatus": None}
-    assert calls(marketo) == {"lists.members": math.ceil(700 / 300), "activities.pagingtoken": 1,
-                              "activities": 1, "leads.read": 1}  # fmt: skip
+    assert calls(marketo) == {
+        "lists.members": math.ceil(700 / 300),
+        "activities.pagingtoken": 1,
+        "activities": 1,
+        "leads.read": 1,
+    }
     assert set(pages[-1].cursor) == {"token"}
     marketo.guard.calls.clear()
     assert read(marketo, pages[-1].cursor)[1] == [] and calls(marketo) == {"activities": 1}
@@ -93,9 +101,14 @@ def test_bulk_extract_reads_every_lead_since_the_day_in_31_day_windows(loading, 
     windows = len([p for p in pages if "initial" in p.cursor and p.cursor["initial"]["rows"] == 0])
     assert windows >= 32  # March 2024 to today, 31 days at a time
     assert calls(marketo) == {
-        "leads.export.create": windows, "leads.export.enqueue": windows, "leads.export.status": 2 * windows,
-        "leads.export.file": windows, "leads.describe": 1, "activities.pagingtoken": 1, "activities": 1,
-    }  # fmt: skip
+        "leads.export.create": windows,
+        "leads.export.enqueue": windows,
+        "leads.export.status": 2 * windows,
+        "leads.export.file": windows,
+        "leads.describe": 1,
+        "activities.pagingtoken": 1,
+        "activities": 1,
+    }
     assert set(pages[-1].cursor) == {"token"}
 
 
@@ -185,8 +198,14 @@ def test_a_filter_the_subscription_lacks_is_a_config_error_naming_the_key(loadin
 def test_a_changed_plan_starts_the_new_load_and_keeps_where_the_activity_log_goes_on(loading, marketo_fake):
     ids = old_leads(marketo_fake, 3)
     marketo_fake.seed({"lists": [{"id": LIST_ID, "name": "All"}], "list_members": {str(LIST_ID): ids[:1]}})
-    cursor = {"since": "2026-01-01T00:00:00Z", "initial": {"plan": "list:static:55", "until": "2024-06-01T00:00:00Z",
-              "job": 0, "export": None, "rows": 0, "token": "stale"}}  # fmt: skip
+    progress = {
+        "plan": "list:static:55",
+        "until": "2024-06-01T00:00:00Z",
+        "job": 0,
+        "export": None,
+        "rows": 0,
+    }
+    cursor = {"since": "2026-01-01T00:00:00Z", "initial": {**progress, "token": "stale"}}
 
     bulk = loading(initial_load="bulk_extract", initial_load_since="2024-03-01")
     pages, records = read(bulk, cursor)

@@ -22,14 +22,23 @@ TOKEN = "0a1b2c3d-token-for-wire-tests:ab"
 EXPORT_ID = "ce45a7a1-f19d-4ce2-882c-a3c795940a7d"
 FIELDS = ["email", "leadScore", "unsubscribed"]
 BEARER = matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})
-CSV = b"id,email,leadScore,unsubscribed,updatedAt\n5,a@x.com,85,false,2024-03-02T10:00:00Z\n6,null,null,true,null\n"
+CSV = (
+    b"id,email,leadScore,unsubscribed,updatedAt\n"
+    b"5,a@x.com,85,false,2024-03-02T10:00:00Z\n"
+    b"6,null,null,true,null\n"
+)
 
 
 def build(monkeypatch, sleeps: list[float], **keys) -> MarketoSystem:
     monkeypatch.setenv("WIRE_MKTO_ID", "wire-client-id")
     monkeypatch.setenv("WIRE_MKTO_SECRET", "wire-secret-1f")
-    settings = MarketoSettings(base_url=f"{HOST}/rest", identity_url=f"{HOST}/identity",
-                               client_id_env="WIRE_MKTO_ID", client_secret_env="WIRE_MKTO_SECRET", **keys)  # fmt: skip
+    settings = MarketoSettings(
+        base_url=f"{HOST}/rest",
+        identity_url=f"{HOST}/identity",
+        client_id_env="WIRE_MKTO_ID",
+        client_secret_env="WIRE_MKTO_SECRET",
+        **keys,
+    )
     guard = CallGuard("marketo", policy=RetryPolicy(attempts=2), sleep=lambda seconds: None)
     return MarketoSystem(settings, guard, sleep=sleeps.append)
 
@@ -61,10 +70,16 @@ def yesterday() -> str:
 def test_a_static_list_is_paged_with_batch_size_fields_and_the_next_page_token(monkeypatch, wire):
     marketo = build(monkeypatch, [], initial_load="list", initial_list_id=55)
     fields = "email,leadScore,unsubscribed,updatedAt"
-    wire.get(f"{REST}lists/55/leads.json", json={**ok([{"id": 1, "email": "a@x.com"}]), "nextPageToken": "P2"},
-             match=[BEARER, matchers.query_param_matcher({"batchSize": "300", "fields": fields})])  # fmt: skip
-    wire.get(f"{REST}lists/55/leads.json", json=ok([{"id": 2, "leadScore": 90}]),
-             match=[matchers.query_param_matcher({"batchSize": "300", "fields": fields, "nextPageToken": "P2"})])  # fmt: skip
+    wire.get(
+        f"{REST}lists/55/leads.json",
+        json={**ok([{"id": 1, "email": "a@x.com"}]), "nextPageToken": "P2"},
+        match=[BEARER, matchers.query_param_matcher({"batchSize": "300", "fields": fields})],
+    )
+    wire.get(
+        f"{REST}lists/55/leads.json",
+        json=ok([{"id": 2, "leadScore": 90}]),
+        match=[matchers.query_param_matcher({"batchSize": "300", "fields": fields, "nextPageToken": "P2"})],
+    )
     activity_log(wire)
 
     pages = list(marketo.read_changes("leads", None, FIELDS))
@@ -79,8 +94,13 @@ def test_a_static_list_is_paged_with_batch_size_fields_and_the_next_page_token(m
 
 def test_a_bulk_window_is_created_enqueued_polled_and_its_file_read_typed(monkeypatch, wire):
     sleeps: list[float] = []
-    marketo = build(monkeypatch, sleeps, initial_load="bulk_extract", initial_load_since=yesterday(),
-                    initial_load_poll_s=60)  # fmt: skip
+    marketo = build(
+        monkeypatch,
+        sleeps,
+        initial_load="bulk_extract",
+        initial_load_since=yesterday(),
+        initial_load_poll_s=60,
+    )
     create = wire.post(f"{BULK}create.json", json=job("Created"), match=[BEARER])
     wire.post(f"{BULK}{EXPORT_ID}/enqueue.json", json=job("Queued"), match=[BEARER])
     wire.get(f"{BULK}{EXPORT_ID}/status.json", json=job("Processing"))
