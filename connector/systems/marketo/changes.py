@@ -138,16 +138,16 @@ class ChangeReader:
 
     def _start_token(self, cursor: Cursor | None) -> str:
         if cursor is None:
-            return self.token_since(datetime.now(UTC) - timedelta(days=self.backfill_days))
+            return self._token_since(datetime.now(UTC) - timedelta(days=self.backfill_days))
         token = cursor.get("token") if isinstance(cursor, Mapping) else None
         if isinstance(token, str) and token:
             return token
         since = cursor.get("since") if isinstance(cursor, Mapping) else None
         if isinstance(since, str) and since:
-            return self.token_since(datetime.fromisoformat(since.replace("Z", "+00:00")))
+            return self._token_since(datetime.fromisoformat(since.replace("Z", "+00:00")))
         raise ConfigError(f"marketo: {cursor!r} is not a Marketo cursor (expected {{'token': ...}})")
 
-    def token_since(self, moment: datetime) -> str:
+    def _token_since(self, moment: datetime) -> str:
         """A paging token for the activity log from ``moment`` on (one call)."""
         body = self.client.get(
             "activities.pagingtoken",
