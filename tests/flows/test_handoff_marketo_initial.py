@@ -149,3 +149,15 @@ def test_a_bulk_load_killed_inside_a_file_reuses_its_export_job(env) -> None:
     assert handed_off(env) == {f"mkto-{lead_id}": 1 for lead_id in qualified}
     windows = [job.filter_value for job in env.mk.exports.jobs.values()]
     assert len(windows) == len(set(windows)), "a window was exported twice"
+
+
+def test_a_preview_starts_no_export_job_and_says_the_first_run_loads_more(env, caplog) -> None:
+    old_leads(env, 40)
+    env.configure("marketo", initial_load="bulk_extract", initial_load_since="2024-01-01")
+
+    result = env.cli("mappings", "preview", FLOW, "--limit", "5")
+
+    assert result.code == 0, result
+    assert env.mk.exports.jobs == {}  # a preview never starts work on Marketo's side
+    assert "initial_load = bulk_extract" in caplog.text or "initial_load = bulk_extract" in result.stderr
+    assert env.run(FLOW).counts["created"] > 0  # the real first run still loads them

@@ -12,6 +12,7 @@ Auth, the envelope and error classification live in :mod:`connector.systems.mark
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -42,6 +43,8 @@ from connector.systems.marketo.http import MarketoClient
 from connector.systems.marketo.initial import InitialLoad, LoadPlan
 from connector.systems.marketo.lists import StaticLists
 from connector.systems.marketo.settings import MarketoSettings
+
+log = logging.getLogger(__name__)
 
 OBJECT = "leads"
 MAX_BATCH = 300
@@ -88,7 +91,13 @@ class MarketoSystem:
 
     # ---- reads -----------------------------------------------------------------------------------
     def read_changes(
-        self, obj: str, cursor: Cursor | None, fields: Sequence[str], *, activities: Sequence[str] = ()
+        self,
+        obj: str,
+        cursor: Cursor | None,
+        fields: Sequence[str],
+        *,
+        activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
         """Leads created or changed since ``cursor`` (Activities API), plus activities of ``activities``.
 
@@ -97,11 +106,21 @@ class MarketoSystem:
         A first run (no cursor) with an ``initial_load`` configured, or a cursor in that load, first reads
         the load's pages (≤ 300 leads, no activities) and then the activity log from ``backfill_days``
         before the load started; a load that must wait for a later run ends the pages early.
+        ``dry_run`` (a preview) never starts the load's export jobs or list reads: it reads the activity
+        log only, and says so.
         """
         _check_object(obj)
         activity_type_ids(activities)  # an unknown kind is a ConfigError before any call
         if not self._initial.pending(cursor):
             return self._changes.activities(cursor, fields, activities)
+        if dry_run:
+            log.warning(
+                "marketo: the first run also loads the leads that already exist (initial_load = %s); "
+                "a preview shows only the activity log's changes",
+                self._initial.plan.key if self._initial.plan else "activities",
+            )
+            since = None if cursor is None else {"since": cursor["since"]}
+            return self._changes.activities(since, fields, activities)
         return self._load_then_changes(cursor, fields, activities)
 
     def _load_then_changes(

@@ -75,9 +75,17 @@ class SalesforceSystem:
             self.guard.observe_vendor_remaining(int(daily["Remaining"]))
 
     def read_changes(
-        self, obj: str, cursor: Cursor | None, fields: Sequence[str], *, activities: Sequence[str] = ()
+        self,
+        obj: str,
+        cursor: Cursor | None,
+        fields: Sequence[str],
+        *,
+        activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
-        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities."""
+        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities.
+
+        Queries start no job, so ``dry_run`` changes nothing."""
         window = ChangeWindow.from_cursor(cursor)
         for answer in self._pages(window.query(obj, fields)):
             records = tuple(to_record(raw) for raw in answer["records"])
