@@ -10,7 +10,6 @@ file (``<name>_file``) for each one; values are read on use and registered for r
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from connector.addresses import describe, host_refusal
 from connector.errors import ConfigError
 from connector.logs import register_secret
 
@@ -44,7 +44,8 @@ class SystemSettings(Strict):
     secret_names: ClassVar[tuple[str, ...]] = ()
     """Secrets the system needs; each is set by ``<name>_env`` or ``<name>_file``."""
     url_fields: ClassVar[tuple[str, ...]] = ()
-    """Fields holding base URLs: https only, no private host unless ``allow_private_network``."""
+    """Fields holding base URLs: https only, no private host unless ``allow_private_network`` (hosts given
+    by name are checked again at connect time, by :mod:`connector.systems.network`)."""
     extra_rate_buckets: ClassVar[Mapping[str, str]] = {}
     """Call-guard buckets besides ``default`` (from ``rate_limit``): bucket name → field holding its limit."""
     adapter_options: ClassVar[Mapping[str, str]] = {}
@@ -74,9 +75,10 @@ class SystemSettings(Strict):
         parts = urlsplit(value)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError("expected an https:// URL")
-        if not info.data.get("allow_private_network", False) and _is_private(parts.hostname):
+        refused = None if info.data.get("allow_private_network", False) else host_refusal(parts.hostname)
+        if refused:
             raise ValueError(
-                "points at a private or loopback address; expected a public host "
+                f"{describe(parts.hostname)} is {refused}; expected a public host "
                 "(set allow_private_network = true to allow it)"
             )
         return value
@@ -138,14 +140,3 @@ def _read_env_secret(name: str) -> str:
     if not value:
         raise ConfigError(f"environment variable {name} is not set (it should hold a secret)")
     return value
-
-
-def _is_private(host: str) -> bool:
-    host = host.rstrip(".")  # "localhost." is still localhost
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local

@@ -16,7 +16,9 @@ CONTACTS = "/crm/v3/objects/contacts"
 @pytest.fixture
 def api(hubspot_sandbox, hubspot_fake):
     """``api(method, path, json=...)`` → requests.Response, authenticated with the fake's token."""
-    session = PinnedSession(ca_bundle=str(hubspot_sandbox.ca_bundle), timeout=10)
+    session = PinnedSession(
+        system="test", allow_private_network=True, ca_bundle=str(hubspot_sandbox.ca_bundle), timeout=10
+    )
     session.headers["Authorization"] = f"Bearer {hubspot_fake.static_token}"
     base = hubspot_sandbox.url("hubspot")
 

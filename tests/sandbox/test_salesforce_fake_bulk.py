@@ -104,7 +104,9 @@ def test_query_job_pages_with_locators(sf_bare, sf_api):
 # ---- the real client against the fake ------------------------------------------------------------
 @pytest.fixture
 def simple_sf(sf_sandbox, sf_fake) -> Salesforce:
-    session = PinnedSession(ca_bundle=str(sf_sandbox.ca_bundle), timeout=10)
+    session = PinnedSession(
+        system="test", allow_private_network=True, ca_bundle=str(sf_sandbox.ca_bundle), timeout=10
+    )
     return Salesforce(
         instance_url=sf_sandbox.url("salesforce"),
         session_id=sf_fake.static_token,

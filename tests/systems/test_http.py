@@ -79,7 +79,9 @@ def hostile_environment(monkeypatch: pytest.MonkeyPatch, server: TlsServer) -> N
 
 
 def test_the_pinned_ca_wins_over_requests_ca_bundle(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session:
+    with PinnedSession(
+        system="test", allow_private_network=True, ca_bundle=str(server.ca_bundle), timeout=5
+    ) as session:
         response = session.get(f"{server.url}/ok")
 
     assert response.status_code == 200
@@ -87,12 +89,16 @@ def test_the_pinned_ca_wins_over_requests_ca_bundle(hostile_environment, server:
 
 
 def test_a_ca_bundle_given_as_a_path_is_pinned_too(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=server.ca_bundle, timeout=5) as session:
+    with PinnedSession(
+        system="test", allow_private_network=True, ca_bundle=server.ca_bundle, timeout=5
+    ) as session:
         assert session.get(f"{server.url}/ok").status_code == 200
 
 
 def test_the_pinned_ca_wins_over_an_explicit_verify(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session:
+    with PinnedSession(
+        system="test", allow_private_network=True, ca_bundle=str(server.ca_bundle), timeout=5
+    ) as session:
         assert session.get(f"{server.url}/ok", verify=str(server.other_ca_bundle)).status_code == 200
 
 
@@ -105,7 +111,10 @@ def test_a_plain_session_falls_into_the_trap(hostile_environment, server: TlsSer
 
 
 def test_without_a_pinned_ca_the_environment_decides(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(timeout=5) as session, pytest.raises(requests.exceptions.SSLError):
+    with (
+        PinnedSession(system="test", allow_private_network=True, timeout=5) as session,
+        pytest.raises(requests.exceptions.SSLError),
+    ):
         session.get(f"{server.url}/ok")
 
 
@@ -114,7 +123,9 @@ def test_redirects_are_refused_and_not_followed(server: TlsServer, path: str) ->
     before = server.hits["/ok"]
 
     with (
-        PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session,
+        PinnedSession(
+            system="test", allow_private_network=True, ca_bundle=str(server.ca_bundle), timeout=5
+        ) as session,
         pytest.raises(requests.exceptions.TooManyRedirects),
     ):
         session.get(f"{server.url}{path}")
@@ -127,7 +138,7 @@ def test_redirects_are_refused_and_not_followed(server: TlsServer, path: str) ->
 def test_every_request_gets_the_default_timeout() -> None:
     responses.get("https://api.example.test/a", body="a")
     responses.post("https://api.example.test/b", body="b")
-    session = PinnedSession(timeout=7.5)
+    session = PinnedSession(system="test", allow_private_network=True, timeout=7.5)
 
     session.get("https://api.example.test/a")
     session.post("https://api.example.test/b", json={})
@@ -139,7 +150,7 @@ def test_every_request_gets_the_default_timeout() -> None:
 @responses.activate
 def test_an_explicit_timeout_wins() -> None:
     responses.get("https://api.example.test/slow", body="x")
-    session = PinnedSession(timeout=7.5)
+    session = PinnedSession(system="test", allow_private_network=True, timeout=7.5)
 
     session.get("https://api.example.test/slow", timeout=(3.05, 90))
 

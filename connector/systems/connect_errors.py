@@ -1,0 +1,101 @@
+"""Connection failures described in words: which host and port, and what is wrong with a certificate.
+
+urllib3's own texts name a connection object and requests' texts carry the URL with its query string, so
+neither is shown to people. The connections of :mod:`connector.systems.network` raise these subclasses of
+urllib3's and ssl's exceptions instead (every client library classifies them as before), each with a
+``description`` that is safe to log and to put in an error message; :func:`failure_text` finds it in a
+client library's exception, however deeply wrapped.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+from urllib3.connection import HTTPConnection
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from connector.errors import ConfigError
+
+_TRUST_ADVICE = "set {system}.ca_bundle to the CA that signed it"
+_CERTIFICATE_ADVICE = {
+    2: _TRUST_ADVICE,  # unable to get issuer certificate
+    10: "the server's certificate has expired",
+    18: _TRUST_ADVICE,  # self-signed certificate
+    19: _TRUST_ADVICE,  # self-signed certificate in chain
+    20: _TRUST_ADVICE,  # unable to get local issuer certificate
+    21: _TRUST_ADVICE,  # unable to verify the first certificate
+    62: "the host in {system}'s URL must be a name the certificate is issued for",
+}
+"""OpenSSL verify codes → what the admin can do about them."""
+
+
+class UntrustedCertificateError(ssl.SSLCertVerificationError):
+    """A failed certificate check; ``description`` names host, port, the problem and what to set."""
+
+    def __init__(self, description: str, *, verify_code: int | None, verify_message: str) -> None:
+        super().__init__(description)
+        self.description = description
+        self.verify_code, self.verify_message = verify_code, verify_message
+
+
+class UnresolvedHostError(NameResolutionError):
+    def __init__(self, host: str, conn: HTTPConnection, reason: socket.gaierror) -> None:
+        super().__init__(host, conn, reason)
+        self.description = f"cannot resolve {host} ({reason.strerror or reason})"
+
+
+class ConnectFailedError(NewConnectionError):
+    """Refused, unreachable: ``description`` names host and port (the urllib3 text names an object)."""
+
+    def __init__(self, conn: HTTPConnection, description: str) -> None:
+        super().__init__(conn, description)
+        self.description = description
+
+
+class ConnectTimedOutError(ConnectTimeoutError):
+    def __init__(self, conn: HTTPConnection, description: str) -> None:
+        super().__init__(conn, description)
+        self.description = description
+
+
+_DESCRIBED = (UntrustedCertificateError, UnresolvedHostError, ConnectFailedError, ConnectTimedOutError)
+
+
+def untrusted_certificate(
+    exc: ssl.SSLCertVerificationError, host: str, port: int, system: str
+) -> UntrustedCertificateError:
+    """``exc`` (a failed certificate check of ``host:port``) with the problem and what to do about it."""
+    code = getattr(exc, "verify_code", None)
+    problem = getattr(exc, "verify_message", None) or str(exc)
+    text = f"certificate verify failed: {problem} for {host}:{port}"
+    advice = _CERTIFICATE_ADVICE.get(code or 0)
+    if advice:
+        text += f" — {advice.format(system=system)}"
+    return UntrustedCertificateError(text, verify_code=code, verify_message=problem)
+
+
+def failure_text(exc: BaseException) -> str:
+    """What went wrong with a request, in words: the first of its causes revloop described, else its type.
+
+    Never the exception's own text beyond that: client libraries put URLs (with queries) and bodies in it.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        described = _described(current)
+        if described:
+            return described
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+    return type(exc).__name__
+
+
+def _described(exc: BaseException) -> str | None:
+    if isinstance(exc, _DESCRIBED):
+        return exc.description
+    return str(exc) if isinstance(exc, ConfigError) else None
