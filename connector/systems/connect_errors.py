@@ -34,7 +34,7 @@ class UntrustedCertificateError(ssl.SSLCertVerificationError):
     """A failed certificate check; ``description`` names host, port, the problem and what to set."""
 
     def __init__(self, description: str, *, verify_code: int | None, verify_message: str) -> None:
-        super().__init__(description)
+        super().__init__(ssl.SSL_ERROR_SSL, description)  # (errno, strerror): str() is the description
         self.description = description
         self.verify_code, self.verify_message = verify_code, verify_message
 
@@ -76,26 +76,25 @@ def untrusted_certificate(
 
 
 def failure_text(exc: BaseException) -> str:
-    """What went wrong with a request, in words: the first of its causes revloop described, else its type.
-
-    Never the exception's own text beyond that: client libraries put URLs (with queries) and bodies in it.
+    """What went wrong with a request, in words: a refused destination's message, :func:`describe_failure`,
+    else the exception's type. Never a client library's own text: it holds URLs with queries, and bodies.
     """
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    return describe_failure(exc) or type(exc).__name__
+
+
+def describe_failure(exc: BaseException) -> str | None:
+    """The description revloop gave a connection failure somewhere among the causes of ``exc``, if any."""
     seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
+    pending: list[BaseException] = [exc]
     while pending:
         current = pending.pop(0)
-        if current is None or id(current) in seen:
+        if id(current) in seen:
             continue
         seen.add(id(current))
-        described = _described(current)
-        if described:
-            return described
-        pending += [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
-    return type(exc).__name__
-
-
-def _described(exc: BaseException) -> str | None:
-    if isinstance(exc, _DESCRIBED):
-        return exc.description
-    return str(exc) if isinstance(exc, ConfigError) else None
+        if isinstance(current, _DESCRIBED):
+            return current.description
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        pending += [cause for cause in linked if isinstance(cause, BaseException)]
+    return None
