@@ -25,6 +25,10 @@ from connector.logs import register_secret
 
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
+SECRET_DIRECTORIES = (Path("/run/secrets"), Path("/var/run/secrets"), Path("/etc/secrets"))
+"""Where Docker (/run/secrets) and Kubernetes (service-account tokens, the usual secret volume mount
+points) put secrets: files there may be readable by others, as those tools make them."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -119,13 +123,24 @@ class SystemSettings(Strict):
 
 
 def read_file_secret(path: Path) -> str:
-    """A secret from a file only its owner can read; ConfigError names the file, never the value."""
+    """A secret from a file; ConfigError names the file and what is wrong, never the value.
+
+    The rule: a secret file is never writable by group or others; it belongs to root or to the user
+    revloop runs as, unless it is on a read-only mount (nobody can change it there: a Compose secret
+    keeps its host owner); and only its owner may read it, unless it is delivered the way Docker and
+    Kubernetes deliver secrets: on a read-only mount, or under /run/secrets, /var/run/secrets or
+    /etc/secrets (Docker secrets are 0444, Kubernetes secret volumes 0644, 0440 with fsGroup).
+    Symlinks are judged where they lead.
+    """
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except (FileNotFoundError, ValueError):
         raise ConfigError(f"{path} does not exist") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"{path} is readable by other users; chmod 600 it")
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({type(exc).__name__})") from None
+    problem = _exposure(path, info)
+    if problem:
+        raise ConfigError(f"{path} {problem}")
     try:
         value = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -133,6 +148,37 @@ def read_file_secret(path: Path) -> str:
     if not value:
         raise ConfigError(f"{path} is empty")
     return value
+
+
+def _exposure(path: Path, info: os.stat_result) -> str | None:
+    """What makes the secret file at ``path`` unsafe to use (see :func:`read_file_secret`), or None."""
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"is writable by other users (mode {mode:04o}); chmod 600 it"
+    read_only = _on_read_only_mount(path)
+    if not read_only and info.st_uid not in (0, os.geteuid()):
+        return (
+            f"belongs to uid {info.st_uid}, neither root nor the user revloop runs as "
+            f"(uid {os.geteuid()}); chown it, or mount it read-only"
+        )
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and not (read_only or _in_secret_directory(path)):
+        return (
+            f"is readable by other users (mode {mode:04o}); chmod 600 it, or mount it the way Docker "
+            f"and Kubernetes mount secrets: read-only, or under {', '.join(map(str, SECRET_DIRECTORIES))}"
+        )
+    return None
+
+
+def _on_read_only_mount(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _in_secret_directory(path: Path) -> bool:
+    target = path.resolve()
+    return any(target.is_relative_to(folder.resolve()) for folder in SECRET_DIRECTORIES)
 
 
 def _read_env_secret(name: str) -> str:
