@@ -104,10 +104,7 @@ class SystemSettings(Strict):
 
     def secret(self, name: str) -> str:
         """Read a secret from its environment variable or file; the value is registered for redaction."""
-        env, file = getattr(self, f"{name}_env"), getattr(self, f"{name}_file")
-        value = _read_env_secret(env) if env else read_file_secret(Path(file))
-        register_secret(value)
-        return value
+        return read_secret(getattr(self, f"{name}_env"), getattr(self, f"{name}_file"))
 
     def rate_buckets(self) -> dict[str, RateLimitSettings]:
         """The configured limit of every call-guard bucket, by bucket name; unset limits are left out."""
@@ -120,6 +117,13 @@ class SystemSettings(Strict):
     def adapter_keywords(self) -> dict[str, Any]:
         """The adapter's keyword arguments taken from this table (see ``adapter_options``)."""
         return {keyword: getattr(self, name) for keyword, name in self.adapter_options.items()}
+
+
+def read_secret(env: str | None, file: Path | str | None) -> str:
+    """A secret from the environment variable ``env``, else from ``file``; registered for redaction."""
+    value = _read_env_secret(env) if env else read_file_secret(Path(str(file)))
+    register_secret(value)
+    return value
 
 
 def read_file_secret(path: Path) -> str:
