@@ -43,6 +43,9 @@ class StateSettings(Strict):
     """Environment variable holding the database password, added to ``url`` when the store is opened."""
     password_file: Path | None = None
     """File holding the database password (a secret file: see :func:`connector.settings.read_file_secret`)."""
+    store_personal_data: bool = True
+    """Keep names, emails, phones and free text in sync-error payloads and messages (what lets an admin
+    fix a refused value); false masks them before they are stored, and so in every export."""
 
     @field_validator("url")
     @classmethod
