@@ -56,7 +56,10 @@ class SandboxProcess:
             self.process.wait(timeout=30)
 
     def session(self) -> PinnedSession:
-        return PinnedSession(ca_bundle=self.ca_bundle, timeout=120)
+        # The sandbox listens on loopback, which only an explicit opt-in may reach.
+        return PinnedSession(
+            system="sandbox", ca_bundle=self.ca_bundle, timeout=120, allow_private_network=True
+        )
 
     def _control(self, system: str, method: str, path: str, body: Any = None) -> Any:
         response = self._session.request(method, f"{self.urls[system]}/__sandbox__/{path}", json=body)
