@@ -12,7 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -24,14 +24,15 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from connector.errors import ConfigError
 from connector.logs import redact, register_secret
 from connector.settings import Strict, SystemSettings, read_secret
 from connector.systems import SYSTEMS, kind_of
 from connector.validation import describe_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 class StateSettings(Strict):
@@ -50,8 +51,10 @@ class StateSettings(Strict):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
+        from sqlalchemy.exc import ArgumentError
+
         try:
-            register_secret(make_url(value).password)  # masked in every message from now on
+            register_secret(_parse_url(value).password)  # masked in every message from now on
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("expected a SQLAlchemy URL: dialect+driver://user@host:port/database") from None
         return value
@@ -60,7 +63,7 @@ class StateSettings(Strict):
     def _check_password(self) -> StateSettings:
         if not (self.password_env or self.password_file):
             return self
-        url = make_url(self.url)
+        url = _parse_url(self.url)
         if self.password_env and self.password_file:
             raise ValueError("set password_env or password_file, not both")
         if url.get_backend_name() == "sqlite":
@@ -86,19 +89,26 @@ class StateSettings(Strict):
 
         Its str() and repr() mask the password, and the password is registered for redaction.
         """
-        url = make_url(self.url)
+        url = _parse_url(self.url)
         if self.password_env or self.password_file:
             url = url.set(password=read_secret(self.password_env, self.password_file))
         return url
 
     def warnings(self) -> list[str]:
         """What works but should change (``config check`` prints it)."""
-        if make_url(self.url).password is None:
+        if _parse_url(self.url).password is None:
             return []
         return [
             "state.url holds a password: move it out of the config, to [state] password_env or "
             "password_file, or to the driver's PGPASSWORD or ~/.pgpass"
         ]
+
+
+def _parse_url(value: str) -> URL:
+    """``value`` as a SQLAlchemy URL; sqlalchemy is imported on use, so loading a config stays cheap."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(value)
 
 
 class DaemonSettings(Strict):
