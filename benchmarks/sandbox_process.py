@@ -10,6 +10,7 @@ from typing import Any
 
 from connector.config import load_config
 from connector.systems.http import PinnedSession
+from connector.systems.network import ConnectPolicy
 
 SYSTEMS = ("salesforce", "hubspot", "marketo")
 
@@ -58,7 +59,7 @@ class SandboxProcess:
     def session(self) -> PinnedSession:
         # The sandbox listens on loopback, which only an explicit opt-in may reach.
         return PinnedSession(
-            system="sandbox", ca_bundle=self.ca_bundle, timeout=120, allow_private_network=True
+            policy=ConnectPolicy("sandbox", allow_private_network=True), ca_bundle=self.ca_bundle, timeout=120
         )
 
     def _control(self, system: str, method: str, path: str, body: Any = None) -> Any:

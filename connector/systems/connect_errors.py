@@ -17,7 +17,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 
 from connector.errors import ConfigError
 
-_TRUST_ADVICE = "set {system}.ca_bundle to the CA that signed it"
+_TRUST_ADVICE = "set {table}.ca_bundle to the CA that signed it"
 _CERTIFICATE_ADVICE = {
     2: _TRUST_ADVICE,  # unable to get issuer certificate
     10: "the server's certificate has expired",
@@ -25,7 +25,7 @@ _CERTIFICATE_ADVICE = {
     19: _TRUST_ADVICE,  # self-signed certificate in chain
     20: _TRUST_ADVICE,  # unable to get local issuer certificate
     21: _TRUST_ADVICE,  # unable to verify the first certificate
-    62: "the host in {system}'s URL must be a name the certificate is issued for",
+    62: "the host in {table}'s URL must be a name the certificate is issued for",
 }
 """OpenSSL verify codes → what the admin can do about them."""
 
@@ -63,15 +63,16 @@ _DESCRIBED = (UntrustedCertificateError, UnresolvedHostError, ConnectFailedError
 
 
 def untrusted_certificate(
-    exc: ssl.SSLCertVerificationError, host: str, port: int, system: str
+    exc: ssl.SSLCertVerificationError, host: str, port: int, table: str
 ) -> UntrustedCertificateError:
-    """``exc`` (a failed certificate check of ``host:port``) with the problem and what to do about it."""
+    """``exc`` (a failed certificate check of ``host:port``) with the problem and what to do about it,
+    naming the keys of the config ``table`` to change."""
     code = getattr(exc, "verify_code", None)
     problem = getattr(exc, "verify_message", None) or str(exc)
     text = f"certificate verify failed: {problem} for {host}:{port}"
     advice = _CERTIFICATE_ADVICE.get(code or 0)
     if advice:
-        text += f" — {advice.format(system=system)}"
+        text += f" — {advice.format(table=table)}"
     return UntrustedCertificateError(text, verify_code=code, verify_message=problem)
 
 

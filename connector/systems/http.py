@@ -25,13 +25,12 @@ class PinnedSession(requests.Session):
     def __init__(
         self,
         *,
-        system: str,
+        policy: ConnectPolicy,
         ca_bundle: str | os.PathLike[str] | None = None,
         timeout: float = 60.0,
-        allow_private_network: bool = False,
     ) -> None:
         super().__init__()
-        adapter = GuardedAdapter(ConnectPolicy(system, allow_private_network))
+        adapter = GuardedAdapter(policy)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         # str(): requests ignores a verify that is not a str (a Path) and silently trusts its defaults.
@@ -41,14 +40,10 @@ class PinnedSession(requests.Session):
         self.max_redirects = 0  # an API answer never legitimately redirects to another host
 
     @classmethod
-    def for_system(cls, system: str, settings: SystemSettings) -> PinnedSession:
-        """The session for one system's config table: its CA bundle, timeout and private-network choice."""
-        return cls(
-            system=system,
-            ca_bundle=settings.ca_bundle,
-            timeout=settings.timeout_s,
-            allow_private_network=settings.allow_private_network,
-        )
+    def for_system(cls, settings: SystemSettings, *, name: str, kind: str) -> PinnedSession:
+        """The session of the system configured as ``name``: its CA bundle, timeout and address policy."""
+        policy = ConnectPolicy.of(name, kind, settings)
+        return cls(policy=policy, ca_bundle=settings.ca_bundle, timeout=settings.timeout_s)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert) -> dict[str, Any]:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)

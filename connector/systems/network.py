@@ -38,6 +38,7 @@ from urllib3.util.connection import allowed_gai_family, create_connection
 
 from connector.addresses import describe, host_refusal, refusal
 from connector.errors import ConfigError
+from connector.settings import SystemSettings
 from connector.systems.connect_errors import (
     ConnectFailedError,
     ConnectTimedOutError,
@@ -51,10 +52,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ConnectPolicy:
-    """Where one system's connections may go."""
+    """Where the connections of one system may go.
+
+    ``system`` is the system's configured name (log lines and messages start with it); ``table`` the
+    config table that sets ``allow_private_network`` and ``ca_bundle`` for it, in hints.
+    """
 
     system: str
     allow_private_network: bool = False
+    table: str = ""
+
+    @classmethod
+    def of(cls, name: str, kind: str, settings: SystemSettings) -> ConnectPolicy:
+        """The policy of the system configured as ``name``: the [kind] table, or [systems.<name>]."""
+        return cls(name, settings.allow_private_network, name if name == kind else f"systems.{name}")
+
+    @property
+    def config_table(self) -> str:
+        return self.table or self.system
 
     def admits(self, address: str) -> bool:
         """Whether a resolved address may be connected to."""
@@ -74,7 +89,7 @@ class ConnectPolicy:
     def _refusal(self, what: str) -> ConfigError:
         return ConfigError(
             f"{self.system}: refused to connect to {what}; revloop connects only to public addresses "
-            f"unless [{self.system}] allow_private_network = true"
+            f"unless [{self.config_table}] allow_private_network = true"
         )
 
 
@@ -133,7 +148,7 @@ class GuardedHTTPSConnection(_CheckedConnect, HTTPSConnection):
         try:
             super().connect()
         except ssl.SSLCertVerificationError as exc:
-            raise untrusted_certificate(exc, self.host, self.port, self.policy.system) from exc
+            raise untrusted_certificate(exc, self.host, self.port, self.policy.config_table) from exc
 
 
 class _LoggedPool(HTTPConnectionPool):

@@ -14,6 +14,7 @@ from connector.systems import make_guard
 from connector.systems.http import PinnedSession
 from connector.systems.hubspot.settings import HubSpotSettings
 from connector.systems.hubspot.transport import HubSpotTransport
+from connector.systems.network import ConnectPolicy
 
 pytest_plugins = ("conftest_tls",)
 
@@ -34,9 +35,7 @@ PRIVATE = {
 
 
 def session(server, *, allow: bool = False) -> PinnedSession:
-    return PinnedSession(
-        system="salesforce", ca_bundle=server.ca_bundle, timeout=5, allow_private_network=allow
-    )
+    return PinnedSession(policy=ConnectPolicy("salesforce", allow), ca_bundle=server.ca_bundle, timeout=5)
 
 
 def hubspot(server, token_env, *, allow: bool = False) -> HubSpotTransport:
@@ -170,3 +169,17 @@ def test_a_name_that_does_not_resolve_says_which(tls_server, resolver) -> None:
 
     with pytest.raises(requests.ConnectionError):
         session(tls_server).get(tls_server.url("api.example.test"))
+
+
+def test_a_named_system_is_told_by_its_own_table(tls_server, resolver, token_env) -> None:
+    """A second portal configured as [systems.crm2]: messages name it and the table to change."""
+    resolver.map("api.example.test", ["10.0.0.7"])
+    settings = HubSpotSettings(base_url="https://api.example.test", access_token_env=token_env)
+    policy = ConnectPolicy.of("crm2", "hubspot", settings)
+
+    with pytest.raises(ConfigError) as raised:
+        PinnedSession(policy=policy, timeout=5).get(tls_server.url("api.example.test"))
+
+    assert str(raised.value).startswith("crm2: refused to connect to api.example.test:")
+    assert "[systems.crm2] allow_private_network = true" in str(raised.value)
+    assert ConnectPolicy.of("hubspot", "hubspot", settings).config_table == "hubspot"

@@ -21,7 +21,7 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from connector.systems.guard import CallGuard, Classifier
-from connector.systems.hubspot.errors import classify
+from connector.systems.hubspot.errors import SYSTEM, classify
 from connector.systems.hubspot.settings import HubSpotSettings
 from connector.systems.network import ConnectPolicy, guard_pool_manager
 
@@ -71,7 +71,7 @@ class HubSpotTransport:
             self.associations = crm.associations.v4.batch_api
             self.lists = crm.lists.lists_api
             self.memberships = crm.lists.memberships_api
-        policy = ConnectPolicy("hubspot", settings.allow_private_network)
+        policy = ConnectPolicy.of(guard.system, SYSTEM, settings)
         for api in self.apis():
             guard_pool_manager(api.api_client.rest_client.pool_manager, policy)
 

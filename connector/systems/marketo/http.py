@@ -59,7 +59,7 @@ class MarketoClient:
         # Bulk endpoints are not under /rest: https://<munchkin>.mktorest.com/bulk/v1/
         self.bulk_url = settings.base_url.rstrip("/").removesuffix("/rest") + "/bulk/v1/"
         self._token_url = settings.identity_url.rstrip("/") + "/oauth/token"
-        self._session = PinnedSession.for_system("marketo", settings)
+        self._session = PinnedSession.for_system(settings, name=guard.system, kind=SYSTEM)
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None

@@ -55,7 +55,7 @@ class SalesforceSystem:
         self.guard = guard
         self.lag_s = lag_s
         self.classify = SalesforceClassifier()
-        self.session = PinnedSession.for_system("salesforce", settings)
+        self.session = PinnedSession.for_system(settings, name=guard.system, kind=self.kind)
         self.session.hooks["response"].append(self._observe)
         self.bulk = BulkQuery(self._call, sleep=sleep)
         self._sf: Salesforce | None = None
