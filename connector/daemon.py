@@ -156,7 +156,7 @@ def next_runs(config: Config, scheduler: BackgroundScheduler) -> str:
 
 def serve(config: Config, *, stop: threading.Event | None = None) -> None:
     """Run every enabled flow on its schedule until SIGTERM/SIGINT (or ``stop`` is set)."""
-    engine = open_store(config.state.url)  # migrations before the first tick; one pool for every tick
+    engine = open_store(config.state.engine_url())  # migrations first; one pool for every tick
     stop = stop or threading.Event()
     beat_file = heartbeat_path(config)
     scheduler = build_scheduler(config, engine, beat_file)

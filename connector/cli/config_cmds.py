@@ -38,6 +38,8 @@ def config_check(state: CliState) -> int:
         raise ConfigError(problems[0], problems=problems)
     rendered = json.dumps(config.redacted(), indent=2, ensure_ascii=False, default=str)
     console.print(f"{config.path}: ok")
+    for warning in config.state.warnings():
+        console.print(f"warning: {config.path}: {warning}")
     console.print(Syntax(rendered, "json", theme="ansi_dark", background_color="default"))
     return ExitCode.OK
 
@@ -52,7 +54,7 @@ def db_group() -> None:
 def db_upgrade(state: CliState) -> int:
     """Apply pending migrations to the state store ([state] url)."""
     config = state.config()
-    engine = db.open_engine(config.state.url)
+    engine = db.open_engine(config.state.engine_url())
     revision = db.upgrade(engine)
     console.print(f"state store at revision {revision}")
     return ExitCode.OK
@@ -63,7 +65,7 @@ def db_upgrade(state: CliState) -> int:
 def db_status(state: CliState) -> int:
     """Show the state store's migration revision and whether it is current."""
     config = state.config()
-    engine = db.open_engine(config.state.url)
+    engine = db.open_engine(config.state.engine_url())
     current, head = db.current_revision(engine), db.head_revision()
     console.print(
         f"revision {current or 'none'} (latest {head}){'' if current == head else ': run revloop db upgrade'}"

@@ -58,7 +58,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         outcomes = [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
         _print_summary(console, config, outcomes)
         result = DemoResult(config_path, outcomes, time.monotonic() - started)
-        console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.url}")
+        console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.engine_url()}")
         console.print(
             f"next: revloop --config {config_path} errors list   |   revloop --config {config_path} runs"
         )
@@ -71,7 +71,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
 
 def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome]) -> None:
     console.print(outcome_table(outcomes, counter_order()))
-    engine = open_store(config.state.url)
+    engine = open_store(config.state.engine_url())
     console.print(moves_table(moves(engine, config)))
     errors = list_errors(engine, limit=50)
     engine.dispose()

@@ -30,6 +30,7 @@ from connector.errors import (
 )
 from connector.logs import redact
 from connector.records import RecordError
+from connector.systems.connect_errors import describe_failure
 
 SYSTEM = "marketo"
 
@@ -137,7 +138,7 @@ def classify_transport(exc: BaseException) -> RemoteError | None:
         return None
     name = type(exc).__name__
     if isinstance(exc, requests.ConnectTimeout) or _never_sent(exc):
-        return TransientError(f"could not connect ({name})", system=SYSTEM)
+        return TransientError(describe_failure(exc) or f"could not connect ({name})", system=SYSTEM)
     if isinstance(
         exc, requests.ReadTimeout | requests.ConnectionError | requests.exceptions.ChunkedEncodingError
     ):

@@ -14,11 +14,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.logs import redact, register_secret
+from connector.systems.connect_errors import describe_failure
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
 from connector.systems.marketo.errors import (
@@ -57,9 +59,7 @@ class MarketoClient:
         # Bulk endpoints are not under /rest: https://<munchkin>.mktorest.com/bulk/v1/
         self.bulk_url = settings.base_url.rstrip("/").removesuffix("/rest") + "/bulk/v1/"
         self._token_url = settings.identity_url.rstrip("/") + "/oauth/token"
-        self._session = PinnedSession(
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
-        )
+        self._session = PinnedSession.for_system(settings, name=guard.system, kind=SYSTEM)
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -160,11 +160,12 @@ class MarketoClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
             return self._session.request(method, url, **kwargs)
-        except requests.exceptions.SSLError:
-            raise ConfigError(
-                f"marketo: the TLS certificate of {self.settings.base_url} is not trusted; "
+        except requests.exceptions.SSLError as exc:
+            problem = describe_failure(exc) or (
+                f"the TLS certificate of {urlsplit(url).netloc} is not trusted; "
                 "set marketo.ca_bundle to the CA that signed it"
-            ) from None
+            )
+            raise ConfigError(f"marketo: {problem}") from None
 
 
 def _envelope(response: requests.Response, endpoint: str) -> Envelope:

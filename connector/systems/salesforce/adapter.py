@@ -55,9 +55,7 @@ class SalesforceSystem:
         self.guard = guard
         self.lag_s = lag_s
         self.classify = SalesforceClassifier()
-        self.session = PinnedSession(
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
-        )
+        self.session = PinnedSession.for_system(settings, name=guard.system, kind=self.kind)
         self.session.hooks["response"].append(self._observe)
         self.bulk = BulkQuery(self._call, sleep=sleep)
         self._sf: Salesforce | None = None
