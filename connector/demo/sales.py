@@ -56,6 +56,35 @@ class Sale:
     close_date: str = "2026-11-30"
 
 
+DEMO_SALES = (
+    # The CRM knows this customer already (株式会社北斗ソリューション, same domain): the deal joins it.
+    Sale(
+        "北斗ソリューション - revloop Pro",
+        "北斗ソリューション(株)",
+        "https://www.customer2.example.jp/",
+        lines=(("RL-PRO", 2), ("RL-OPT-JA", 1)),
+        people=(Person("誠", "北村", "makoto.kitamura@hokuto-sol.example.jp"),),
+    ),
+    # A new customer in dollars: the deal keeps its currency; the company is created.
+    Sale(
+        "Wayne Enterprises - revloop Basic",
+        "Wayne Enterprises",
+        "https://wayne-enterprises.example.com",
+        currency="USD",
+        lines=(("RL-BASIC", 5),),
+        people=(Person("Lucius", "Fox", "lucius.fox@wayne-enterprises.example.com", "Economic Buyer"),),
+    ),
+    # Still negotiating: it stays in Salesforce until it is won.
+    Sale(
+        "Wayne Enterprises - Japanese data hygiene",
+        "Wayne Enterprises",
+        stage="Negotiation/Review",
+        lines=(("RL-OPT-JA", 1),),
+    ),
+)
+"""The demo's won business (``revloop demo``): its products are the CRM sandbox's SKUs."""
+
+
 OBJECTS = ("Account", "Product2", "Contact", "Opportunity", "OpportunityLineItem", "OpportunityContactRole")
 _PREFIXES = dict(zip(OBJECTS, ("001", "01t", "003", "006", "00k", "00K"), strict=True))
 

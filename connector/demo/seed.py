@@ -21,8 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.demo.old_leads import old_marketo_leads
-from connector.demo.sales import Person as Buyer
-from connector.demo.sales import Sale, salesforce_id, salesforce_sales
+from connector.demo.sales import DEMO_SALES, salesforce_id, salesforce_sales
 
 JA_SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "松本"]
 JA_GIVEN = ["太郎", "花子", "健", "美咲", "翔太", "陽菜", "大輔", "さくら", "直樹", "愛"]
@@ -269,38 +268,9 @@ def _salesforce_org(people: list[Person]) -> dict[str, list[dict[str, Any]]]:
         "Contact": contacts,
         "Opportunity": opportunities,
     }
-    for obj, rows in salesforce_sales(WON_SALES, first_id=100).items():
+    for obj, rows in salesforce_sales(DEMO_SALES, first_id=100).items():
         org[obj] = org.get(obj, []) + rows
     return org
-
-
-WON_SALES = (
-    # The CRM knows this customer already (株式会社北斗ソリューション, same domain): the deal joins it.
-    Sale(
-        "北斗ソリューション - revloop Pro",
-        "北斗ソリューション(株)",
-        "https://www.customer2.example.jp/",
-        lines=(("RL-PRO", 2), ("RL-OPT-JA", 1)),
-        people=(Buyer("誠", "北村", "makoto.kitamura@hokuto-sol.example.jp"),),
-    ),
-    # A new customer in dollars: the deal keeps its currency; the company is created.
-    Sale(
-        "Wayne Enterprises - revloop Basic",
-        "Wayne Enterprises",
-        "https://wayne-enterprises.example.com",
-        currency="USD",
-        lines=(("RL-BASIC", 5),),
-        people=(Buyer("Lucius", "Fox", "lucius.fox@wayne-enterprises.example.com", "Economic Buyer"),),
-    ),
-    # Still negotiating: it stays in Salesforce until it is won.
-    Sale(
-        "Wayne Enterprises - Japanese data hygiene",
-        "Wayne Enterprises",
-        stage="Negotiation/Review",
-        lines=(("RL-OPT-JA", 1),),
-    ),
-)
-"""Won business for the won-deals flow: its products are the CRM's SKUs (RL-BASIC, RL-PRO, RL-OPT-JA)."""
 
 
 def _marketo_instance(
