@@ -68,6 +68,7 @@ class HubSpotTransport:
             self.associations = crm.associations.v4.batch_api
             self.lists = crm.lists.lists_api
             self.memberships = crm.lists.memberships_api
+            self.owners = crm.owners.owners_api
 
     def __repr__(self) -> str:
         return f"HubSpotTransport(base_url={self.base_url!r})"
