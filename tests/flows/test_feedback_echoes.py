@@ -38,7 +38,7 @@ def title_both_ways(handoff_rule: str, feedback_rule: str):
                             f'conflict = "{handoff_rule}"  # written on create')  # fmt: skip
 
     def feedback_mapping(text: str) -> str:
-        return text.replace('fields = []', 'fields = ["Title"]') + (
+        return text.replace("fields = []", 'fields = ["Title"]') + (
             f'\n[fields.jobtitle]\nfrom = "Title"\nconflict = "{feedback_rule}"\n'
         )
 

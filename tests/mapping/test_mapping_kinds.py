@@ -9,8 +9,8 @@ import pytest
 from pydantic import Field
 
 from connector.errors import ConfigError, MappingError
-from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows import known_kinds
+from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.mappings import load_flow_mapping
 from connector.mapping import Direction, FieldSection, MappingSpec, Strict, build_mapping
 from connector.mapping.conflicts import WritePolicy
