@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedback_world import feedback, handed_off, hubspot_owners, person, sales_sets
+from feedback_world import feedback, handed_off, hubspot_owners, person, sales_sets, with_mapping
 
 
 def test_sales_progress_reaches_the_linked_contact(env) -> None:
@@ -47,3 +47,58 @@ def test_a_conversion_with_an_opportunity_moves_the_contact_forward(env) -> None
     assert properties["lifecyclestage"] == "customer"
     assert properties["revloop_opportunity_stage"] == "Closed Won"
     assert properties["hs_lead_status"] == "CONNECTED"  # the deal is closed: the Lead Status speaks again
+
+
+def test_the_lifecycle_stage_never_moves_backwards(env) -> None:
+    [(contact, lead)] = handed_off(env, person(3))
+    env.hs.touch("contacts", contact, {"lifecyclestage": "customer"})  # marketing knows better
+    sales_sets(env, "Lead", lead, Status="Working - Contacted")
+
+    feedback(env)
+
+    properties = env.contact_properties(contact)
+    assert properties["lifecyclestage"] == "customer"  # not back to salesqualifiedlead
+    assert properties["hs_lead_status"] == "IN_PROGRESS"  # the rest of the update went through
+
+
+def test_a_mapping_may_let_the_stage_move_back(env) -> None:
+    with_mapping(env, "feedback", lambda text: text.replace("backwards = false", "backwards = true"))
+    [(contact, lead)] = handed_off(env, person(4))
+    env.hs.touch("contacts", contact, {"lifecyclestage": "customer"})
+    sales_sets(env, "Lead", lead, Status="Working - Contacted")
+
+    feedback(env)
+
+    assert env.contact_properties(contact)["lifecyclestage"] == "salesqualifiedlead"
+
+
+def test_people_sales_disqualifies_go_back_to_nurture(env) -> None:
+    people = handed_off(env, person(5), person(6))
+    feedback(env)
+    (dropped, lead), (kept, _) = people
+    sales_sets(env, "Lead", lead, Status="Closed - Not Converted")
+
+    outcome = feedback(env)
+
+    assert outcome.counts["nurtured"] == 1
+    assert env.contact_properties(dropped)["hs_lead_status"] == "UNQUALIFIED"
+    lists = env.hs.dump_state()["lists"]
+    (nurture,) = [entry for entry in lists if entry["name"] == "revloop: returned to nurture"]
+    assert set(nurture["members"]) == {dropped}
+    assert kept not in nurture["members"]
+
+
+def test_an_owner_hubspot_does_not_know_leaves_the_contact_owner_alone(env) -> None:
+    owners = hubspot_owners(env)
+    [(contact, lead)] = handed_off(env, person(9))
+    sales_sets(env, "Lead", lead, OwnerId=env.rep_ids[0])
+    feedback(env)
+    assert env.contact_properties(contact)["hubspot_owner_id"] == owners["kenji.mori@example.com"]
+    stranger = env.sf_seed("User", {"LastName": "Nakamura", "Email": "nakamura@example.com"})[0]
+    sales_sets(env, "Lead", lead, OwnerId=stranger, Status="Working - Contacted")
+
+    feedback(env)
+
+    properties = env.contact_properties(contact)
+    assert properties["hubspot_owner_id"] == owners["kenji.mori@example.com"]
+    assert properties["hs_lead_status"] == "IN_PROGRESS"
