@@ -196,9 +196,8 @@ def test_a_small_first_load_reads_soql_pages_and_ends_with_the_next_runs_cursor(
 
     assert sorted(r.fields[MA_ID] for p in pages for r in p.records) == [f"ma-{i}" for i in range(5)]
     assert adapter.guard.calls["query"] == 1 and adapter.guard.calls["bulk.create"] == 0
-    assert (
-        list(adapter.read_changes("Lead", pages[-1].cursor, [MA_ID]))[0].records[-1].fields[MA_ID] == "ma-4"
-    )
+    (next_run,) = adapter.read_changes("Lead", pages[-1].cursor, [MA_ID])
+    assert next_run.records[-1].fields[MA_ID] == "ma-4"
 
 
 def test_a_large_first_load_is_one_bulk_query_job_handed_out_in_pages(make_salesforce, sf_fake, monkeypatch):
