@@ -26,7 +26,7 @@ def item(echoes=(), **values):
 
 
 def test_lead_status_translates_to_lifecycle_stage_and_lead_status(mapping):
-    composed = compose(mapping, item(), key="501", ma_owner_id="77", last_written=None)
+    composed = compose(mapping, item(), key="501", owner=("kenji.mori@example.com", "77"), last_written=None)
 
     fields = composed.mapped.fields
     assert fields["lifecyclestage"] == "salesqualifiedlead" and fields["hs_lead_status"] == "IN_PROGRESS"
@@ -39,8 +39,8 @@ def test_an_opportunity_wins_with_the_further_stage(mapping):
     open_deal = item(opportunity_id="006A", opportunity_stage="Prospecting", opportunity_is_closed=False)
     lost = item(opportunity_id="006B", opportunity_stage="Closed Lost", opportunity_is_closed=True)
 
-    won = compose(mapping, open_deal, key="1", ma_owner_id=None, last_written=None).mapped.fields
-    behind = compose(mapping, lost, key="1", ma_owner_id=None, last_written=None).mapped.fields
+    won = compose(mapping, open_deal, key="1", last_written=None).mapped.fields
+    behind = compose(mapping, lost, key="1", last_written=None).mapped.fields
 
     assert (won["lifecyclestage"], won["hs_lead_status"]) == ("opportunity", "OPEN_DEAL")
     assert (behind["lifecyclestage"], behind["hs_lead_status"]) == ("salesqualifiedlead", "IN_PROGRESS")
@@ -49,19 +49,19 @@ def test_an_opportunity_wins_with_the_further_stage(mapping):
 
 def test_a_disqualified_person_gets_the_nurture_values(mapping):
     composed = compose(mapping, item(lead_status="Closed - Not Converted", disqualified=True), key="1",
-                       ma_owner_id=None, last_written=None)  # fmt: skip
+                       last_written=None)  # fmt: skip
     assert composed.mapped.fields["hs_lead_status"] == "UNQUALIFIED"
     assert composed.backwards == {"hs_lead_status"}
 
 
 def test_an_unmapped_status_fails_the_record_unless_the_table_says_blank(mapping):
-    failure = compose(mapping, item(lead_status="Nurturing"), key="1", ma_owner_id=None, last_written=None)
+    failure = compose(mapping, item(lead_status="Nurturing"), key="1", last_written=None)
     assert isinstance(failure, MappingFailure) and failure.key_path == "fields.hs_lead_status"
 
 
 def test_echoed_values_keep_what_revloop_last_wrote(mapping):
     last = {"hs_lead_status": "NEW", "lifecyclestage": "salesqualifiedlead"}
-    composed = compose(mapping, item(["lead_status"]), key="1", ma_owner_id=None, last_written=last)
+    composed = compose(mapping, item(["lead_status"]), key="1", last_written=last)
 
     assert (
         composed.mapped.payload["hs_lead_status"] == "NEW" and "hs_lead_status" not in composed.mapped.fields
@@ -70,7 +70,7 @@ def test_echoed_values_keep_what_revloop_last_wrote(mapping):
 
 
 def test_forward_only_and_values_the_ma_holds_already(mapping):
-    composed = compose(mapping, item(), key="1", ma_owner_id=None, last_written=None)
+    composed = compose(mapping, item(), key="1", last_written=None)
     assert needs_current(mapping) == ("lifecyclestage",)
 
     at_customer = finish(mapping, composed, {"lifecyclestage": "customer", "hs_lead_status": "NEW"}, None)
@@ -104,7 +104,7 @@ conflict = "target_wins_unless_blank"
 
 def test_conflict_rules_keep_marketers_edits(mapping):
     rules = parse_mapping(CONFLICTS, source="c.toml", spec=FeedbackMappingSpec)
-    composed = compose(rules, item(), key="1", ma_owner_id=None, last_written=None)
+    composed = compose(rules, item(), key="1", last_written=None)
 
     blank = finish(rules, composed, {"jobtitle": "", "company": None}, None)
     edited = finish(rules, composed, {"jobtitle": "Marketer's", "company": "Acme"}, None)

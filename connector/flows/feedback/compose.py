@@ -49,11 +49,13 @@ def compose(
     item: Values[str, Any],
     *,
     key: str,
-    ma_owner_id: str | None,
+    owner: tuple[str | None, str | None] | None = None,
     last_written: Values[str, Any] | None,
 ) -> Composed | MappingFailure:
-    """The payload for the MA record keyed ``key`` (its id) from one person's snapshot ``item``."""
-    values = {**item["values"], "ma_owner_id": ma_owner_id}
+    """The payload for the MA record keyed ``key`` (its id) from one person's snapshot ``item``;
+    ``owner``: the owner's email and MA owner id, when the mapping writes them."""
+    owner_email, ma_owner_id = owner or (None, None)
+    values = {**item["values"], "owner_email": owner_email, "ma_owner_id": ma_owner_id}
     target = mapping.spec.target
     record = (target.object, target.upsert_key, key)
     chosen: dict[str, tuple[Any, CompiledField]] = {}

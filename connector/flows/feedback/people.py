@@ -1,9 +1,10 @@
-"""Sales' view of each person, assembled from Salesforce: the Lead, the Contact it became, the person's
-open or latest Opportunity and the owner's email.
+"""Sales' view of each person, assembled from Salesforce: the Lead, the Contact it became and the person's
+open or latest Opportunity.
 
 A change to any of them (a Lead, a Contact, an Opportunity, a contact role) names the people it
 concerns; :class:`PeopleReader` reads what else each one needs, in batches (queries with IN lists, cut to
-URL-safe chunks by the adapter), and never one record at a time. Owners' emails are kept for the run.
+URL-safe chunks by the adapter), and never one record at a time. Owners' emails are looked up when the
+people are written (:mod:`.owners`), so re-reading unchanged people reads nothing else.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class Person:
     lead: Record | None = None
     contact: Record | None = None
     opportunity: Record | None = None
-    owner_email: str | None = None
 
     @property
     def record(self) -> Record:
@@ -53,7 +53,6 @@ class PeopleReader:
         self.source = source
         self.lead_fields = [*LEAD_FIELDS, *person_fields]
         self.contact_fields = [*CONTACT_FIELDS, *person_fields]
-        self.owner_emails: dict[str, str | None] = {}
 
     # ---- what each kind of change concerns ------------------------------------------------------------
     def from_leads(self, leads: Iterable[Record]) -> list[Person]:
@@ -67,10 +66,10 @@ class PeopleReader:
                 open_leads.append(lead)
         people = [Person(lead.id, "Lead", lead=lead) for lead in open_leads]
         people += self._contacts(self._read("Contact", "Id", list(converted), self.contact_fields), converted)
-        return self._with_owners(people)
+        return people
 
     def from_contacts(self, contacts: Iterable[Record]) -> list[Person]:
-        return self._with_owners(self._contacts(list(contacts), {}))
+        return self._contacts(list(contacts), {})
 
     def from_contact_ids(self, ids: Iterable[str]) -> list[Person]:
         return self.from_contacts(self._read("Contact", "Id", list(dict.fromkeys(ids)), self.contact_fields))
@@ -117,18 +116,6 @@ class PeopleReader:
         ids = sorted({opportunity for found in wanted.values() for opportunity in found})
         read = {r.id: r for r in self._read("Opportunity", "Id", ids, OPPORTUNITY_FIELDS)}
         return {contact: [read[o] for o in found if o in read] for contact, found in wanted.items()}
-
-    def _with_owners(self, people: list[Person]) -> list[Person]:
-        """The people with their owner's email; users are read once per run."""
-        owners = {str(p.record.fields.get("OwnerId")) for p in people if p.record.fields.get("OwnerId")}
-        unknown = sorted(owners - set(self.owner_emails))
-        found = {user.id: user.fields.get("Email") for user in self._read("User", "Id", unknown, ["Email"])}
-        self.owner_emails.update({user_id: found.get(user_id) for user_id in unknown})
-        return [
-            Person(p.key, p.object, p.lead, p.contact, p.opportunity,
-                   self.owner_emails.get(str(p.record.fields.get("OwnerId"))))
-            for p in people
-        ]  # fmt: skip
 
     def _read(self, obj: str, key_field: str, keys: Sequence[str], fields: Sequence[str]) -> list[Record]:
         return list(self.source.read_by_keys(obj, key_field, keys, fields)) if keys else []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.flows.base import RunContext
-from connector.flows.feedback.compose import Composed, compose, finish, needs_current
+from connector.flows.feedback.compose import SECTIONS, Composed, compose, finish, needs_current
 from connector.flows.feedback.mapping import FeedbackMapping
 from connector.flows.feedback.owners import OwnerDirectory
 from connector.flows.feedback.targets import Target, Targets
@@ -58,13 +58,12 @@ class FeedbackPlanner:
         self.mapping = mapping
         self.direction = direction
         self.targets = Targets(ctx, mapping)
-        self.owners = OwnerDirectory(ctx.target)
+        self.owners = OwnerDirectory(ctx.source, ctx.target)
         self.current_names = needs_current(mapping)
-        self.uses_ma_owner = any(
-            "ma_owner_id" in sources_of(compiled)
-            for key_path in ("fields", "opportunity.fields", "nurture.fields")
-            for compiled in mapping.section(key_path)
-        )
+        used = {
+            name for path in SECTIONS for compiled in mapping.section(path) for name in sources_of(compiled)
+        }
+        self.owner_names = used & {"owner_email", "ma_owner_id"}
 
     def plan(self, rows: Sequence[OutboxRow]) -> FeedbackPlan:
         found = self.targets.find(rows)
@@ -72,12 +71,15 @@ class FeedbackPlanner:
         placed = self._one_per_record(rows, found.targets, plan)
         with self.ctx.engine.connect() as connection:
             states = self._states(connection, [row for row, _ in placed])
+        owners = self._owners([row for row, _ in placed])
         changed: list[tuple[OutboxRow, Target, Composed, dict[str, Any] | None]] = []
         for row, target in placed:
             state = states.get(row.record_key)
             last = dict(state.payload) if state else None
-            composed = compose(self.mapping, row.payload, key=target.record_id,
-                               ma_owner_id=self._owner(row), last_written=last)  # fmt: skip
+            owner = owners.get(row.record_key)
+            composed = compose(
+                self.mapping, row.payload, key=target.record_id, owner=owner, last_written=last
+            )
             if isinstance(composed, MappingFailure):
                 plan.failures.append((row, composed.record_error()))
             elif state and target.link_id is not None and state.payload_hash == composed.mapped.payload_hash:
@@ -131,10 +133,18 @@ class FeedbackPlanner:
             if (state := states.get(key) or (states.get(str(lead)) if lead else None)) is not None
         }
 
-    def _owner(self, row: OutboxRow) -> str | None:
-        if not self.uses_ma_owner:
-            return None
-        return self.owners.owner_of(row.payload["values"].get("owner_email"))
+    def _owners(self, rows: Sequence[OutboxRow]) -> dict[str, tuple[str | None, str | None]]:
+        """(owner email, MA owner id) per person, read only when the mapping writes one of them."""
+        if not self.owner_names:
+            return {}
+        owner_ids = {row.record_key: row.payload["values"].get("owner_id") for row in rows}
+        emails = self.owners.emails(str(i) for i in owner_ids.values() if i)
+        found = {}
+        for key, owner_id in owner_ids.items():
+            email = emails.get(str(owner_id)) if owner_id else None
+            ma_owner = self.owners.ma_owner(email) if "ma_owner_id" in self.owner_names else None
+            found[key] = (email, ma_owner)
+        return found
 
     def _current(self, record_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         """The MA's values of the written fields, in one read per batch; none when no rule needs them."""

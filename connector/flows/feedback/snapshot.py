@@ -39,7 +39,7 @@ def snapshot(person: Person, person_fields: Sequence[str], disqualifying: Collec
         "contact_id": person.contact.id if person.contact else None,
         "account_id": contact.get("AccountId") or lead.get("ConvertedAccountId"),
         "owner_id": record.get("OwnerId"),
-        "owner_email": person.owner_email,
+        "owner_email": None,  # looked up when written (.owners): the owner's user id decides
         "opportunity_id": opportunity.id if opportunity else None,
         "opportunity_stage": opportunity.fields.get("StageName") if opportunity else None,
         "opportunity_is_closed": flag(opportunity.fields.get("IsClosed")) if opportunity else None,
