@@ -102,3 +102,15 @@ def test_an_owner_hubspot_does_not_know_leaves_the_contact_owner_alone(env) -> N
     properties = env.contact_properties(contact)
     assert properties["hubspot_owner_id"] == owners["kenji.mori@example.com"]
     assert properties["hs_lead_status"] == "IN_PROGRESS"
+
+
+def test_a_property_hubspot_does_not_have_pauses_the_flow_with_everyone_waiting(env) -> None:
+    with_mapping(env, "feedback", lambda t: t.replace("[fields.revloop_converted]", "[fields.revloop_gone]"))
+    [(contact, lead)] = handed_off(env, person(10))
+
+    outcome = env.run("feedback")
+
+    assert outcome.status == "paused" and "PROPERTY_DOESNT_EXIST" in outcome.message
+    assert [row["record_key"] for row in env.waiting()] == [lead]
+    assert "hs_lead_status" not in env.contact_properties(contact)
+    assert env.run("feedback").status == "paused"  # stays paused until an admin resumes it

@@ -85,3 +85,22 @@ def test_unlinked_people_can_be_left_alone(env) -> None:
     assert "hs_lead_status" not in env.contact_properties(contact)
     sales_sets(env, "Lead", created, Status="Closed - Not Converted")
     assert feedback(env).counts["unlinked"] == 1
+
+
+def test_a_contact_sales_created_gets_the_stage_of_the_deal_it_joins(env) -> None:
+    contact = env.contact(email="ken.sato@kaisha.example.com", firstname="Ken", lastname="Sato")
+    [account] = env.sf_seed("Account", {"Name": "Kaisha KK", "Type": "Prospect"})
+    [person] = env.sf_seed("Contact", {"LastName": "Sato", "FirstName": "Ken", "AccountId": account,
+                                       "Email": "ken.sato@kaisha.example.com"})  # fmt: skip
+    [deal] = env.sf_seed("Opportunity", {"Name": "Kaisha - pilot", "StageName": "Proposal/Price Quote",
+                                         "CloseDate": "2027-01-31", "AccountId": account})  # fmt: skip
+    assert feedback(env).counts["linked"] == 1
+    assert "revloop_opportunity_stage" not in env.contact_properties(contact)  # no contact role yet
+
+    env.sf_seed("OpportunityContactRole", {"OpportunityId": deal, "ContactId": person, "IsPrimary": True})
+    feedback(env)
+
+    properties = env.contact_properties(contact)
+    assert properties["revloop_opportunity_stage"] == "Proposal/Price Quote"
+    assert properties["lifecyclestage"] == "opportunity" and properties["hs_lead_status"] == "OPEN_DEAL"
+    assert properties["revloop_salesforce_id"] == person
