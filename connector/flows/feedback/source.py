@@ -21,7 +21,7 @@ from connector.flows.base import RunContext
 from connector.flows.feedback.mapping import CONTEXT_NAMES, FeedbackMapping
 from connector.flows.feedback.people import CONTACT_FIELDS, LEAD_FIELDS, ROLE_FIELDS, PeopleReader, Person
 from connector.flows.feedback.snapshot import echoes, records_of, snapshot, snapshot_hash
-from connector.records import Page
+from connector.records import Page, Record
 from connector.state import links, outbox, runs
 from connector.state.written import values_written
 
@@ -78,7 +78,7 @@ class FeedbackReader:
             return read_all(stream, fields, bulk_above=BULK_FIRST_LOAD_ABOVE)
         return self.ctx.source.read_changes(stream, cursor, fields)
 
-    def assemble(self, stream: str, records: Sequence[Any]) -> list[Person]:
+    def assemble(self, stream: str, records: Sequence[Record]) -> list[Person]:
         """The people a page of ``stream`` concerns, with everything their snapshots need."""
         if not records:
             return []

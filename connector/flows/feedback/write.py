@@ -10,8 +10,9 @@ Schema drift pauses the flow once the batch is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -89,8 +90,9 @@ class FeedbackWriter(Stage):
                 if result.ok:
                     succeeded.append(write)
                     ctx.counts["linked" if write.target.link_id is None else "updated"] += 1
-                else:
-                    drift = drift or self._failed(connection, write.row, result.error, write.mapped.fields)
+                else:  # a FAILED result always carries its error
+                    error = cast(RecordError, result.error)
+                    drift = drift or self._failed(connection, write.row, error, write.mapped.fields)
             for row, error in plan.failures:
                 drift = drift or self._failed(connection, row, error, None)
             outbox.release(connection, plan.deferred, ctx.owner, undo_attempt=True)
@@ -141,7 +143,9 @@ class FeedbackWriter(Stage):
                 links.follow_conversion(connection, lead, contact)
         return link_ids
 
-    def _failed(self, connection: Connection, row: OutboxRow, error, payload) -> RecordError | None:
+    def _failed(
+        self, connection: Connection, row: OutboxRow, error: RecordError, payload: Mapping[str, Any] | None
+    ) -> RecordError | None:
         """Record a refused row (it waits with back-off); returns the error when it is schema drift.
 
         The error row is about the Salesforce person; when the MA refused it, the message says so.
