@@ -6,21 +6,28 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connector import store_url
 from connector.errors import ConfigError
 from connector.settings import SystemSettings, read_file_secret
 from connector.systems import SYSTEMS
 
 if TYPE_CHECKING:  # config.py calls these checks; a runtime import back would make a cycle
-    from connector.config import Config
+    from connector.config import Config, StateSettings
 
 
 def check_references(config: Config, path: Path) -> list[str]:
     """Problems a single table cannot show: files that must exist, flows' systems, secrets."""
     problems = []
+    if (folder := store_url.missing_directory(config.state.url)) is not None:
+        problems.append(
+            f"{path}: state.url: the folder {folder} of the SQLite store does not exist "
+            "(create it, or set [state] url to a file in an existing folder)"
+        )
     for name, flow in config.flows.items():
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")
         problems += _role_problems(config, name, flow.roles(), path)
+    problems += _secret_problems("state", config.state, path)
     for system, settings in config.systems_configured().items():
         where = system if system in SYSTEMS else f"systems.{system}"
         if settings.ca_bundle and not settings.ca_bundle.is_file():
@@ -46,7 +53,7 @@ def _role_problems(config: Config, flow: str, roles: dict[str, str], path: Path)
     return problems
 
 
-def _secret_problems(kind: str, settings: SystemSettings, path: Path) -> list[str]:
+def _secret_problems(kind: str, settings: SystemSettings | StateSettings, path: Path) -> list[str]:
     problems = []
     for name in settings.required_secrets():
         env, file = getattr(settings, f"{name}_env"), getattr(settings, f"{name}_file")

@@ -5,6 +5,9 @@
      │    ├── MappingError            a mapping file is invalid (file, key path, expected)
      │    └── RuleError               a qualification rule does not compile or names an unknown field
      ├── StateError                   the state store is unusable (migration, lock)
+     │    ├── StoreLocationError      exit 2: [state] url names a place no store can be (a missing folder)
+     │    ├── StoreUnavailableError   exit 3: the store cannot be opened or written, or its server refuses
+     │    └── FlowLockedError         exit 0: another revloop process is running the flow
      └── RemoteError                  a system answered badly; carries an ErrorCategory
           ├── TransientError          5xx, timeouts, lock contention: back off and retry
           │    └── AmbiguousError     the request may have been applied: re-send only as an upsert
@@ -72,6 +75,18 @@ class RuleError(ConfigError):
 
 class StateError(RevloopError):
     """The state store cannot be used (for example another process holds the flow lock)."""
+
+
+class StoreLocationError(StateError):
+    """``[state] url`` points where no store can be, e.g. into a folder that does not exist."""
+
+    exit_code = ExitCode.USAGE
+
+
+class StoreUnavailableError(StateError):
+    """The store exists but cannot be opened or written, or its server is unreachable or refuses us."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class FlowLockedError(StateError):

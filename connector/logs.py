@@ -13,6 +13,7 @@ import base64
 import logging
 import re
 import threading
+import time
 import urllib.parse
 
 MASK = "***"
@@ -33,6 +34,8 @@ _CREDENTIAL_PATTERNS = (
         r"(?:(?!\3).)+"
     ),
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=:!-]{8,}"),
+    # The password in a URL's user info: postgresql://user:PASSWORD@host/db.
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+(?=@)"),
 )
 
 
@@ -96,7 +99,7 @@ def setup_logging(level: str = "INFO", *, json_format: bool = False) -> None:
     if json_format:
         handler.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(UtcFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -106,7 +109,16 @@ def setup_logging(level: str = "INFO", *, json_format: bool = False) -> None:
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
 
 
-class _JsonFormatter(logging.Formatter):
+class UtcFormatter(logging.Formatter):
+    """Times in UTC, ISO 8601 with a Z (2026-11-25T10:05:00.123Z): log lines from hosts in different
+    zones sort and compare, and match the UTC times of the state store and the schedules."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+
+class _JsonFormatter(UtcFormatter):
     def format(self, record: logging.LogRecord) -> str:
         import json
 

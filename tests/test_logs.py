@@ -6,9 +6,11 @@ import base64
 import io
 import json
 import logging
+import re
 import urllib.parse
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -288,3 +290,15 @@ def test_settings_reprs_never_contain_secret_values(tmp_path: Path, monkeypatch:
         assert all(value not in text for text in texts), value
         assert redact(f"x {value} y") == f"x {MASK} y"  # reading a secret registers it
     assert "REPR_SF_SECRET" in repr(config.salesforce)  # the reference is shown, the value never
+
+
+@pytest.mark.parametrize("json_format", [False, True])
+def test_log_times_are_utc_and_say_so(restore_root_logger, capsys, json_format: bool) -> None:
+    setup_logging("INFO", json_format=json_format)
+    logging.getLogger("revloop.test").info("tick")
+
+    line = capsys.readouterr().err.strip()
+    stamp = json.loads(line)["time"] if json_format else line.split()[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), line
+    logged = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs(logged - datetime.now(UTC)) < timedelta(minutes=1)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from connector.cli import CliState
 from connector.errors import ExitCode, MappingError
+from connector.report.console import cli_console
 
-console = Console(highlight=False, markup=False)
+console = cli_console()
 
 
 @click.group("mappings")
@@ -49,7 +49,13 @@ def mappings_check(state: CliState, flows: tuple[str, ...]) -> int:
 
 @mappings_group.command("preview")
 @click.argument("flow")
-@click.option("--limit", default=20, show_default=True, help="How many changed records to show.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many changed records to show.",
+)
 @click.pass_obj
 def mappings_preview(state: CliState, flow: str, limit: int) -> int:
     """Show, without writing anything, what the next run of FLOW would create or update.
@@ -61,7 +67,7 @@ def mappings_preview(state: CliState, flow: str, limit: int) -> int:
     from connector.state import open_store
 
     config = state.config()
-    result = open_flow(build_context(config, flow, open_store(config.state.url))).preview(limit)
+    result = open_flow(build_context(config, flow, open_store(config.state.engine_url()))).preview(limit)
     table = Table(title=f"{flow}: what the next run would do", title_justify="left")
     for column in ("source record", "action", "changes", "why"):
         table.add_column(column, overflow="fold")

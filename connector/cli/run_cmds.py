@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from connector.cli import CliState
 from connector.errors import ExitCode
 from connector.flows import counter_order
 from connector.flows.runner import run_flow
+from connector.report.console import cli_console
 from connector.report.render import outcome_table
 
-console = Console(highlight=False, markup=False)
+console = cli_console()
 
 
 @click.command("run")
@@ -51,14 +51,27 @@ def daemon_command(state: CliState) -> int:
 
 
 @click.command("health")
-@click.option("--max-age", default=120, show_default=True, help="Seconds since the daemon's last heartbeat.")
-def health_command(max_age: int) -> int:
-    """Exit 0 when the daemon in this container is alive (for container health checks)."""
-    from connector.daemon import healthy
+@click.option(
+    "--max-age",
+    default=120,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds since the daemon's last heartbeat.",
+)
+@click.pass_obj
+def health_command(state: CliState, max_age: int) -> int:
+    """Exit 0 when the daemon of this config beat its heart in the last --max-age seconds.
 
-    if healthy(max_age):
+    For container health checks. The heartbeat file is found from the config without loading it:
+    [daemon] heartbeat_file, else beside the SQLite store, else revloop-daemon.heartbeat here
+    (REVLOOP_HEARTBEAT_FILE overrides). `python -m connector.heartbeat` is the same check, cheaper.
+    """
+    from connector import heartbeat
+
+    path = heartbeat.locate_for_config_file(state.config_path)
+    if heartbeat.fresh(path, max_age):
         return ExitCode.OK
-    click.echo(f"no daemon heartbeat in the last {max_age}s", err=True)
+    click.echo(f"no daemon heartbeat in {path} in the last {max_age}s", err=True)
     return ExitCode.RECORD_ERRORS
 
 

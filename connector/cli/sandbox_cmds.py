@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from connector.errors import ExitCode
 from connector.logs import setup_logging
+from connector.report.console import cli_console
 
-console = Console(highlight=False, markup=False)
+console = cli_console()
 
 
 @click.command("sandbox")

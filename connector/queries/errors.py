@@ -8,6 +8,7 @@ ignoring an error acts on the waiting record of that same stage. A stage with no
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine
@@ -62,31 +63,97 @@ def open_counts(engine: Engine) -> dict[str, int]:
     return counts
 
 
-def select_errors(connection: Connection, ids: Sequence[int], flow: str | None) -> list[int]:
-    """The error ids a retry or ignore acts on: ``ids`` when given, else every open error of ``flow``."""
+class ErrorAction(NamedTuple):
+    """What retry or ignore does to an error: the status it sets, and the statuses it changes."""
+
+    name: str
+    status: str
+    by_id: tuple[str, ...]
+    """Statuses an error named by id may be in: retrying an ignored error by id undoes the ignore."""
+    by_flow: tuple[str, ...]
+    """Statuses of a flow's errors it selects: never the ones an admin ignored on purpose."""
+
+
+RETRY = ErrorAction("retry", RETRYING, (*OPEN_STATUSES, IGNORED), OPEN_STATUSES)
+IGNORE = ErrorAction("ignore", IGNORED, OPEN_STATUSES, OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The errors an action would change, and the ids it was given that it leaves alone."""
+
+    action: ErrorAction
+    rows: list[dict[str, Any]]
+    """The error rows the action changes, by id."""
+    statuses: tuple[str, ...]
+    """The statuses those rows may still be in when the change is applied."""
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+    """Rows named by id in a status the action does not change (resolved, already ignored)."""
+    missing: list[int] = field(default_factory=list)
+    """Ids with no error row."""
+
+    @property
+    def ids(self) -> list[int]:
+        return [row["id"] for row in self.rows]
+
+
+def select(connection: Connection, action: ErrorAction, ids: Sequence[int], flow: str | None) -> Selection:
+    """What ``action`` would change: the errors of ``ids`` when given, else ``flow``'s open errors.
+
+    An empty selection is a selection of nothing: it never widens to other flows or statuses.
+    """
     if ids:
-        return list(ids)
+        found = sync_errors.query(connection, ids=sorted(set(ids)), statuses=(), limit=None)
+        known = {row["id"] for row in found}
+        return Selection(
+            action,
+            rows=sorted((row for row in found if row["status"] in action.by_id), key=lambda row: row["id"]),
+            statuses=action.by_id,
+            unchanged=[row for row in found if row["status"] not in action.by_id],
+            missing=sorted(set(ids) - known),
+        )
     if not flow:
         raise ValueError("select errors by id or by flow")
-    return [row["id"] for row in sync_errors.query(connection, flow=flow, limit=100_000)]
+    rows = sync_errors.query(connection, flow=flow, statuses=action.by_flow, limit=None)
+    return Selection(action, sorted(rows, key=lambda row: row["id"]), action.by_flow)
+
+
+def preview(
+    engine: Engine, action: ErrorAction, ids: Sequence[int] = (), flow: str | None = None
+) -> Selection:
+    """:func:`select` on a connection of its own, to show an admin before anything changes."""
+    with engine.connect() as connection:
+        return select(connection, action, ids, flow)
+
+
+def select_errors(connection: Connection, ids: Sequence[int], flow: str | None) -> list[int]:
+    """The error ids an ignore acts on: those of ``ids`` still open, else every open error of ``flow``."""
+    return select(connection, IGNORE, ids, flow).ids
+
+
+def apply(engine: Engine, selection: Selection) -> list[dict[str, Any]]:
+    """Change the selected errors and their waiting records in one transaction; returns the rows changed.
+
+    Only rows still in the statuses they were selected in change (an error resolved meanwhile stays
+    resolved), and exactly those rows' records are parked (ignore) or made due (retry), so an error's
+    status and its waiting record never disagree.
+    """
+    action = selection.action
+    with engine.begin() as connection:
+        rows = sync_errors.set_status(
+            connection, selection.ids, action.status, from_statuses=selection.statuses
+        )
+        move = outbox.make_due if action is RETRY else outbox.park
+        for row in rows:
+            move(connection, row["flow"], row["stage"], [row["record_key"]])
+    return rows
 
 
 def retry_errors(engine: Engine, ids: Sequence[int] = (), flow: str | None = None) -> list[dict[str, Any]]:
     """Make the selected errors and their waiting records due now; returns the error rows changed."""
-    return _change(engine, ids, flow, RETRYING)
+    return apply(engine, preview(engine, RETRY, ids, flow))
 
 
 def ignore_errors(engine: Engine, ids: Sequence[int] = (), flow: str | None = None) -> list[dict[str, Any]]:
     """Stop trying the selected records until their source changes; returns the error rows changed."""
-    return _change(engine, ids, flow, IGNORED)
-
-
-def _change(engine: Engine, ids: Sequence[int], flow: str | None, status: str) -> list[dict[str, Any]]:
-    with engine.begin() as connection:
-        rows = sync_errors.set_status(connection, select_errors(connection, ids, flow), status)
-        for row in rows:
-            if status == RETRYING:
-                outbox.make_due(connection, row["flow"], row["stage"], [row["record_key"]])
-            else:
-                outbox.park(connection, row["flow"], row["stage"], [row["record_key"]])
-    return rows
+    return apply(engine, preview(engine, IGNORE, ids, flow))

@@ -80,7 +80,18 @@ def runs_table(rows: Sequence[Mapping[str, Any]], counter_order: Sequence[str]) 
 
 
 def errors_table(rows: Sequence[Mapping[str, Any]]) -> Table:
-    columns = ("id", "flow", "stage", "record", "category", "code", "message", "tries", "last seen", "status")
+    columns = (
+        "id",
+        "flow",
+        "stage",
+        "record",
+        "category",
+        "code",
+        "message",
+        "tries",
+        "last seen (UTC)",
+        "status",
+    )
     table = _table("sync errors", columns, fold=True)
     for row in rows:
         table.add_row(
@@ -106,7 +117,7 @@ def summary_table(groups: Sequence[ErrorGroup]) -> Table:
 
 
 def status_table(statuses: Sequence[FlowStatus]) -> Table:
-    columns = ("flow", "source → target", "schedule", "state", "waiting", "open errors", "last run")
+    columns = ("flow", "source → target", "schedule", "state", "waiting", "open errors", "last run (UTC)")
     table = _table("flows", columns, fold=True)
     for status in statuses:
         last = status.last_run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,15 @@ def recent_runs(engine: Engine, flow: str | None = None, limit: int = 20) -> lis
         query = query.where(runs.c.flow == flow)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def runs_by_id(engine: Engine, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The run rows of ``ids`` as they are now."""
+    if not ids:
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(select(runs).where(runs.c.id.in_(list(ids))))
+        return {row.id: dict(row._mapping) for row in rows}
 
 
 def get_cursor(connection: Connection, flow: str, stream: str) -> dict[str, Any] | None:

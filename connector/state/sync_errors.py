@@ -1,7 +1,8 @@
 """Sync-error rows: one per (flow, stage, record) that an admin can see, retry or ignore.
 
 A record that fails again updates its row (attempts + 1, last seen, latest message); a record that
-later succeeds resolves it. Messages and payload snapshots are redacted before they are stored.
+later succeeds resolves it. Messages and payload snapshots are redacted before they are stored, and
+masked of personal data too when the config says not to store it (``[state] store_personal_data``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from connector.logs import redact
+from connector.state import personal_data
 from connector.state.db import utcnow
 from connector.state.tables import sync_errors
 
@@ -43,8 +45,14 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -> datetime:
-    """Open or update the error row for ``report``; returns when the record should be tried again."""
+def record(
+    connection: Connection, report: ErrorReport, *, run_id: int | None, store_personal_data: bool = True
+) -> datetime:
+    """Open or update the error row for ``report``; returns when the record should be tried again.
+
+    Secrets are always redacted from the message and payload; with ``store_personal_data`` false,
+    personal data is masked too (:mod:`connector.state.personal_data`) before anything is stored.
+    """
     now = utcnow()
     key = _key(report.flow, report.stage, report.record_key)
     existing = connection.execute(select(sync_errors.c.attempts, sync_errors.c.status).where(*key)).first()
@@ -57,9 +65,9 @@ def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -
         "object": report.object,
         "category": report.category,
         "code": report.code,
-        "message": redact(report.message),
+        "message": _stored_message(report, store_personal_data),
         "fields": list(report.fields),
-        "payload": _redacted_payload(report.payload),
+        "payload": _stored_payload(report.payload, store_personal_data),
         "attempts": attempts,
         "last_seen": now,
         "next_attempt_at": next_attempt,
@@ -122,8 +130,10 @@ def query(
     statuses: Sequence[str] = OPEN_STATUSES,
     category: str | None = None,
     ids: Sequence[int] = (),
-    limit: int = 200,
+    limit: int | None = 200,
 ) -> list[dict[str, Any]]:
+    """Error rows, newest first: of ``statuses`` (any when empty), ``flow``, ``category`` and ``ids``
+    when given (an empty ``ids`` does not filter), at most ``limit`` (None: all)."""
     conditions = [sync_errors.c.status.in_(list(statuses))] if statuses else []
     if flow:
         conditions.append(sync_errors.c.flow == flow)
@@ -137,15 +147,28 @@ def query(
     return [dict(row._mapping) for row in rows]
 
 
-def set_status(connection: Connection, ids: Sequence[int], status: str) -> list[dict[str, Any]]:
-    """Set ``status`` (retrying: due now; ignored: no more tries) and return the rows changed."""
+def set_status(
+    connection: Connection, ids: Sequence[int], status: str, *, from_statuses: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Set ``status`` (retrying: due now; ignored: no more tries) and return the rows changed.
+
+    Only rows whose status is in ``from_statuses`` change (any status when it is empty), checked by the
+    UPDATE itself, so a row another process resolved or ignored meanwhile is left alone. No ids, no change.
+    """
+    if not ids:
+        return []
+    conditions = [sync_errors.c.id.in_(list(ids))]
+    if from_statuses:
+        conditions.append(sync_errors.c.status.in_(list(from_statuses)))
     values: dict[str, Any] = {"status": status}
     if status == "retrying":
         values["next_attempt_at"] = utcnow()
     elif status == "ignored":
         values["next_attempt_at"] = None
-    connection.execute(update(sync_errors).where(sync_errors.c.id.in_(list(ids))).values(**values))
-    return query(connection, ids=ids, statuses=())
+    changed = connection.execute(
+        update(sync_errors).where(*conditions).values(**values).returning(*sync_errors.c)
+    )
+    return sorted((dict(row._mapping) for row in changed), key=lambda row: row["id"])
 
 
 def summary(connection: Connection, flow: str | None = None) -> list[tuple[str, str, str, int]]:
@@ -166,7 +189,13 @@ def _key(flow: str, stage: str, record_key: str):
     return (sync_errors.c.flow == flow, sync_errors.c.stage == stage, sync_errors.c.record_key == record_key)
 
 
-def _redacted_payload(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _stored_message(report: ErrorReport, store_personal_data: bool) -> str:
+    message = redact(report.message)
+    return message if store_personal_data else personal_data.mask_text(message, report.payload)
+
+
+def _stored_payload(payload: Mapping[str, Any] | None, store_personal_data: bool) -> dict[str, Any] | None:
     if payload is None:
         return None
-    return {key: redact(value) if isinstance(value, str) else value for key, value in payload.items()}
+    redacted = {key: redact(value) if isinstance(value, str) else value for key, value in payload.items()}
+    return redacted if store_personal_data else personal_data.mask_payload(redacted)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
-from connector.config import Config, FlowSettings, LoggingSettings, StateSettings, load_config
+from connector.config import Config, DaemonSettings, FlowSettings, LoggingSettings, StateSettings, load_config
 from connector.errors import ConfigError
 from connector.settings import RateLimitSettings
 from connector.systems import SYSTEMS
@@ -27,6 +28,7 @@ SECRETS = {
 SECTION_MODELS: dict[str, type[BaseModel]] = {
     "state": StateSettings,
     "logging": LoggingSettings,
+    "daemon": DaemonSettings,
     **{kind: spec.settings for kind, spec in SYSTEMS.items()},  # every registered system is documented
 }
 HEADER = re.compile(r"^\[([\w.]+)\]", re.MULTILINE)
@@ -84,10 +86,10 @@ def test_the_example_validates(secrets_in_environment) -> None:
 def test_the_example_validates_anywhere_with_its_mappings_beside_it(
     secrets_in_environment, tmp_path: Path
 ) -> None:
-    """Copied elsewhere with placeholder mappings, as a deployment would: paths follow the file."""
+    """Copied elsewhere with its mappings, as a deployment would: paths follow the file."""
     for flow in tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["flows"].values():
         (tmp_path / flow["mapping"]).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / flow["mapping"]).write_text("version = 1\n")
+        shutil.copy(REPO / flow["mapping"], tmp_path / flow["mapping"])
     copy = tmp_path / "config.toml"
     copy.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
 

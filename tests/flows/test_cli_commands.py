@@ -153,7 +153,7 @@ def test_errors_list_show_retry_and_ignore(env) -> None:
     assert env.cli("errors", "show", "999999").code == 2
 
     retried = env.cli("errors", "retry", str(by_key[first]["id"]))
-    ignored = env.cli("errors", "ignore", str(by_key[second]["id"]))
+    ignored = env.cli("errors", "ignore", str(by_key[second]["id"]), "--yes")
     assert retried.code == ignored.code == 0
     assert "1 record(s) will be retried" in retried.stdout
     assert "1 record(s) ignored" in ignored.stdout
@@ -201,7 +201,7 @@ def test_status_runs_and_pause_resume(env) -> None:
     assert skipped.code == 1 and "flows resume handoff" in " ".join(skipped.stdout.split())
     assert len(env.runs()) == 1  # a paused flow records no run
 
-    assert env.cli("flows", "resume", "handoff").code == 0
+    assert env.cli("flows", "resume", "handoff", "--yes").code == 0
     assert env.cli("run", "handoff").code == 0
     assert env.cli("flows", "pause", "no_such_flow").code == 2
 
@@ -241,7 +241,7 @@ def test_retrying_an_ignored_error_tries_the_record_again(sqlite_env) -> None:
     contact = env.contact(email="undo,ignore@example.com", lastname="Undo", company="U", **HOT)
     env.run()
     error_id = str(env.errors()[0]["id"])
-    assert env.cli("errors", "ignore", error_id).code == 0
+    assert env.cli("errors", "ignore", error_id, "--yes").code == 0
     env.run()
     assert env.errors()[0]["attempts"] == 1  # ignored: not tried
 

@@ -188,7 +188,7 @@ def test_an_unknown_target_field_pauses_the_flow_until_the_mapping_is_fixed(env,
 
     env.config_path.write_text(text, encoding="utf-8")
     assert env.run().status == "paused"  # fixing the mapping is not enough: an admin resumes
-    assert env.cli("flows", "resume", "handoff").code == 0
+    assert env.cli("flows", "resume", "handoff", "--yes").code == 0
 
     resumed = env.run()
 

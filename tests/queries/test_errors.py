@@ -143,3 +143,48 @@ def test_ids_win_over_a_flow_and_a_selection_needs_one_of_them(engine) -> None:
         )
         with pytest.raises(ValueError, match="by id or by flow"):
             errors.select_errors(connection, [], None)
+
+
+@pytest.mark.parametrize("change", [errors.retry_errors, errors.ignore_errors])
+def test_a_flow_without_open_errors_selects_nothing_and_changes_nothing(engine, change) -> None:
+    _fail(engine, "handoff", "write", "1")
+    _fail(engine, "handoff", "write", "2")
+    errors.ignore_errors(engine, flow="handoff")
+    before = (_statuses(engine), _waiting(engine))
+
+    assert change(engine, flow="marketo_handoff") == []
+    assert change(engine, flow="handoff") == []  # every error of the flow is ignored: none is open
+    assert (_statuses(engine), _waiting(engine)) == before
+
+
+def test_an_error_resolved_after_it_was_selected_is_left_alone(engine) -> None:
+    _fail(engine, "handoff", "write", "1")
+    _fail(engine, "handoff", "write", "2")
+    selection = errors.preview(engine, errors.IGNORE, flow="handoff")
+    with engine.begin() as connection:
+        sync_errors.resolve(connection, "handoff", "write", ["2"])
+
+    changed = errors.apply(engine, selection)
+
+    assert [row["record_key"] for row in changed] == ["1"]
+    assert _statuses(engine) == {"1": "ignored", "2": "resolved"}
+    assert _waiting(engine) == {
+        ("handoff", "write", "1"): outbox.PARKED,
+        ("handoff", "write", "2"): "pending",
+    }
+
+
+def test_ids_name_errors_in_any_status_and_the_action_says_which_it_changes(engine) -> None:
+    first = _fail(engine, "handoff", "write", "1")
+    second = _fail(engine, "handoff", "write", "2")
+    errors.ignore_errors(engine, [second])
+
+    ignore = errors.preview(engine, errors.IGNORE, [first, second, 999_999])
+    retry = errors.preview(engine, errors.RETRY, [first, second])
+
+    assert (ignore.ids, [row["id"] for row in ignore.unchanged], ignore.missing) == (
+        [first],
+        [second],
+        [999_999],
+    )
+    assert (retry.ids, retry.unchanged, retry.missing) == ([first, second], [], [])

@@ -1,12 +1,16 @@
-"""Run rows newest first, a flow's last run, and the exit code of each run outcome."""
+"""Run rows newest first (a dead run shown as crashed), a flow's last run, the exit code of each outcome."""
 
 from __future__ import annotations
+
+import fcntl
+import threading
 
 import pytest
 
 from connector.errors import ExitCode
 from connector.queries.runs import RunOutcome, last_run, recent_runs
-from connector.state import runs
+from connector.state import open_store, runs
+from connector.state.db import flow_lock, flow_lock_held
 
 
 def _run(engine, flow: str, window: str, status: str, counts: dict[str, int]) -> int:
@@ -56,3 +60,41 @@ def test_last_run_is_the_newest_or_none(engine) -> None:
 )
 def test_run_outcome_exit_code(status: str, code: int) -> None:
     assert RunOutcome("handoff", status, {}, {}).exit_code == code
+
+
+def test_a_running_run_whose_process_is_gone_shows_as_crashed(engine) -> None:
+    finished = _run(engine, "handoff", "w1", "ok", {})
+    dead = runs.start_run(engine, "handoff", "w2", owner="a process that was killed")
+
+    rows = recent_runs(engine)
+
+    assert [(row["id"], row["status"]) for row in rows] == [(dead, "crashed"), (finished, "ok")]
+    assert "process is gone" in rows[0]["message"]
+    assert last_run(engine, "handoff")["status"] == "crashed"
+    assert runs.recent_runs(engine)[0]["status"] == "running"  # shown, not written: the next run records it
+
+
+def test_a_run_holding_its_flow_lock_is_running(engine) -> None:
+    live = runs.start_run(engine, "handoff", "w1", owner="this test")
+
+    with flow_lock(engine, "handoff"):
+        rows = recent_runs(engine)
+        other = runs.start_run(engine, "marketo_handoff", "w1", owner="gone")
+        mixed = {row["id"]: row["status"] for row in recent_runs(engine)}
+
+    assert [(row["id"], row["status"]) for row in rows] == [(live, "running")]
+    assert mixed == {live: "running", other: "crashed"}
+    assert last_run(engine, "handoff")["status"] == "crashed"  # the lock is free again
+
+
+def test_looking_at_a_sqlite_flow_lock_never_makes_a_run_give_up(tmp_path) -> None:
+    """flow_lock_held takes a shared flock for an instant; a run starting then waits, it is not 'locked'."""
+    engine = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    lock_file = tmp_path / "state.db.handoff.lock"
+    lock_file.touch()
+    with open(lock_file) as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        threading.Timer(0.05, fcntl.flock, (handle.fileno(), fcntl.LOCK_UN)).start()
+        with flow_lock(engine, "handoff"):
+            assert flow_lock_held(engine, "handoff")
+    assert not flow_lock_held(engine, "handoff")

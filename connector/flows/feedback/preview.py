@@ -29,7 +29,7 @@ def preview(feedback: Feedback, limit: int) -> Preview:
         transaction = connection.begin()
         try:
             for stream in STREAMS:
-                for page in reader.read_pages(connection, stream):
+                for page in reader.read_pages(connection, stream, dry_run=True):
                     people = reader.assemble(stream, page.records)
                     for key, item, source_hash in reader.accept(connection, stream, page, people):
                         rows.append(OutboxRow(-(len(rows) + 1), key, item, source_hash, attempt=1))

@@ -69,14 +69,15 @@ class FeedbackReader:
                     self.accept(connection, stream, page, people)
                 yield page
 
-    def read_pages(self, connection: Connection, stream: str) -> Iterator[Page]:
-        """One stream's changes from its cursor; a first load may go through Bulk API 2.0."""
+    def read_pages(self, connection: Connection, stream: str, *, dry_run: bool = False) -> Iterator[Page]:
+        """One stream's changes from its cursor; a first load may go through Bulk API 2.0, unless
+        ``dry_run`` (a preview starts no job on the vendor's side)."""
         cursor = runs.get_cursor(connection, self.ctx.flow, stream)
         fields = [*STREAMS[stream], *(self.fields if stream in ("Lead", "Contact") else ())]
         read_all = getattr(self.ctx.source, "read_all", None)
         if cursor is None and read_all is not None:
-            return read_all(stream, fields, bulk_above=BULK_FIRST_LOAD_ABOVE)
-        return self.ctx.source.read_changes(stream, cursor, fields)
+            return read_all(stream, fields, bulk_above=BULK_FIRST_LOAD_ABOVE, dry_run=dry_run)
+        return self.ctx.source.read_changes(stream, cursor, fields, dry_run=dry_run)
 
     def assemble(self, stream: str, records: Sequence[Record]) -> list[Person]:
         """The people a page of ``stream`` concerns, with everything their snapshots need."""

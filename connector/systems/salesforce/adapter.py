@@ -55,9 +55,7 @@ class SalesforceSystem:
         self.guard = guard
         self.lag_s = lag_s
         self.classify = SalesforceClassifier()
-        self.session = PinnedSession(
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
-        )
+        self.session = PinnedSession.for_system(settings, name=guard.system, kind=self.kind)
         self.session.hooks["response"].append(self._observe)
         self.bulk = BulkQuery(self._call, sleep=sleep)
         self._sf: Salesforce | None = None
@@ -75,24 +73,35 @@ class SalesforceSystem:
             self.guard.observe_vendor_remaining(int(daily["Remaining"]))
 
     def read_changes(
-        self, obj: str, cursor: Cursor | None, fields: Sequence[str], *, activities: Sequence[str] = ()
+        self,
+        obj: str,
+        cursor: Cursor | None,
+        fields: Sequence[str],
+        *,
+        activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
-        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities."""
+        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities.
+
+        Queries start no job, so ``dry_run`` changes nothing."""
         window = ChangeWindow.from_cursor(cursor)
         return self._change_pages(window, self._pages(window.query(obj, fields)))
 
-    def read_all(self, obj: str, fields: Sequence[str], *, bulk_above: int) -> Iterator[Page]:
+    def read_all(
+        self, obj: str, fields: Sequence[str], *, bulk_above: int, dry_run: bool = False
+    ) -> Iterator[Page]:
         """Every record of ``obj`` (a first load: no cursor yet), in pages like :meth:`read_changes`.
 
-        The first SOQL page says how many records there are (``totalSize``). Up to ``bulk_above`` the
-        rest follows in SOQL pages; beyond, one Bulk API 2.0 query job reads them all (a few calls
-        instead of one per 2,000 records) and they are handed out in pages of 2,000, each carrying its
-        resume cursor, so a crash resumes with SOQL right after the last page accepted.
+        The first SOQL page says how many records there are (``totalSize``). Up to ``bulk_above`` (and
+        always with ``dry_run``: a preview starts no job) the rest follows in SOQL pages; beyond, one Bulk
+        API 2.0 query job reads them all (a few calls instead of one per 2,000 records) and they are
+        handed out in pages of 2,000, each carrying its resume cursor, so a crash resumes with SOQL right
+        after the last page accepted.
         """
         window = ChangeWindow(since=None)
         soql = window.query(obj, fields)
         first = self._call("query", lambda sf: sf.query(soql))
-        if first.get("done", True) or int(first.get("totalSize") or 0) <= bulk_above:
+        if dry_run or first.get("done", True) or int(first.get("totalSize") or 0) <= bulk_above:
             yield from self._change_pages(window, self._pages(soql, first=first))
             return
         chunk: list[Record] = []
