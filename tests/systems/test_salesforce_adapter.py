@@ -216,3 +216,13 @@ def test_a_large_first_load_is_one_bulk_query_job_handed_out_in_pages(make_sales
         r.fields[MA_ID] for p in adapter.read_changes("Lead", pages[-1].cursor, [MA_ID]) for r in p.records
     ]
     assert again[-1] == "ma-4499" and len(again) <= 62  # incremental from here: only the read lag's overlap
+
+
+def test_a_dry_run_first_load_starts_no_bulk_job(make_salesforce, sf_fake):
+    seed_leads(sf_fake, 2500)
+    adapter = make_salesforce()
+
+    pages = list(adapter.read_all("Lead", [MA_ID], bulk_above=1000, dry_run=True))
+
+    assert sum(len(p.records) for p in pages) == 2500
+    assert adapter.guard.calls["bulk.create"] == 0 and adapter.guard.calls["query.more"] == 1
