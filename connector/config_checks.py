@@ -12,7 +12,8 @@ from connector.settings import SystemSettings, read_file_secret
 from connector.systems import SYSTEMS
 
 if TYPE_CHECKING:  # config.py calls these checks; a runtime import back would make a cycle
-    from connector.config import Config, StateSettings
+    from connector.config import Config
+    from connector.state_settings import StateSettings
 
 
 def check_references(config: Config, path: Path) -> list[str]:

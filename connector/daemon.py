@@ -25,7 +25,9 @@ from sqlalchemy import Engine
 
 from connector import heartbeat
 from connector.config import Config
+from connector.errors import RevloopError
 from connector.flows.runner import run_flow
+from connector.logs import redact
 from connector.schedule import parse_schedule
 from connector.state import open_store
 
@@ -88,6 +90,9 @@ def _tick(config: Config, flow: str, engine: Engine, watch: RunWatch) -> None:
     try:
         with watch.running(flow):
             outcome = run_flow(config, flow, window=window, engine=engine)
+    except RevloopError as exc:  # a refused run (a broken mapping, a refused address): its reason only
+        log.error("flow %s window %s failed: %s", flow, window, redact(exc), extra={"flow": flow})
+        return
     except Exception:  # a crashed run must not stop the scheduler; the run row says what happened
         log.exception("flow %s window %s crashed", flow, window, extra={"flow": flow})
         return
