@@ -24,7 +24,7 @@ from connector.logs import redact, register_secret
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outcome, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.salesforce.bulk import BulkQuery
+from connector.systems.salesforce.bulk import BulkQuery, paged
 from connector.systems.salesforce.errors import SYSTEM, SalesforceClassifier, first_error, record_error
 from connector.systems.salesforce.settings import SalesforceSettings
 from connector.systems.salesforce.soql import ChangeWindow, key_queries, soql_name, to_record
@@ -104,15 +104,7 @@ class SalesforceSystem:
         if dry_run or first.get("done", True) or int(first.get("totalSize") or 0) <= bulk_above:
             yield from self._change_pages(window, self._pages(soql, first=first))
             return
-        chunk: list[Record] = []
-        for record in self.bulk_query(soql):
-            chunk.append(record)
-            if len(chunk) == self.max_read_page:
-                window = window.after(chunk)
-                yield Page(tuple(chunk), window.resume_cursor())
-                chunk = []
-        window = window.after(chunk)
-        yield Page(tuple(chunk), window.next_run_cursor(self.lag_s))
+        yield from paged(self.bulk_query(soql), window, size=self.max_read_page, lag_s=self.lag_s)
 
     def _change_pages(self, window: ChangeWindow, answers: Iterator[Mapping[str, Any]]) -> Iterator[Page]:
         for answer in answers:
