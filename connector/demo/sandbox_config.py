@@ -56,6 +56,8 @@ def write_sandbox_config(
     flows = _FLOWS.format(
         hubspot_mapping=mappings / "handoff" / "hubspot__salesforce.toml",
         marketo_mapping=mappings / "handoff" / "marketo__salesforce.toml",
+        feedback_mapping=mappings / "feedback" / "salesforce__hubspot.toml",
+        marketo_feedback_mapping=mappings / "feedback" / "salesforce__marketo.toml",
         won_deals_mapping=mappings / "won_deals" / "salesforce__hubspot.toml",
     )
     path.write_text(
@@ -124,6 +126,19 @@ kind = "handoff"
 source = "marketo"
 target = "salesforce"
 mapping = "{marketo_mapping}"
+schedule = "every 5m"
+
+[flows.feedback]                     # sales' progress in Salesforce goes back to the HubSpot contacts
+source = "salesforce"
+target = "hubspot"
+mapping = "{feedback_mapping}"
+schedule = "every 5m"
+
+[flows.marketo_feedback]             # ... and to the Marketo leads
+kind = "feedback"
+source = "salesforce"
+target = "marketo"
+mapping = "{marketo_feedback_mapping}"
 schedule = "every 5m"
 
 [flows.won_deals]                    # Closed Won opportunities become HubSpot deals, companies, customers

@@ -1,5 +1,5 @@
 """What a system is: the :class:`System` interface every adapter implements, the optional capabilities
-(:class:`Lists`, :class:`Associations`, :class:`Removals`, :class:`BulkReads`) some add, and the
+(:class:`Lists`, :class:`Owners`, :class:`Associations`, :class:`Removals`) some add, and the
 :class:`SystemSpec` each vendor subpackage declares.
 
 A new system is a subpackage ``connector/systems/<kind>/``: its settings model (``settings.py``), its
@@ -103,6 +103,15 @@ class Lists(Protocol):
 
 
 @runtime_checkable
+class Owners(Protocol):
+    """The users records can be assigned to (HubSpot owners), found by email: how a Salesforce owner
+    becomes the same person's owner in another system. Test with ``isinstance(system, Owners)``."""
+
+    def owners_by_email(self) -> dict[str, str]:
+        """Every active owner's id in this system, by lower-cased email."""
+
+
+@runtime_checkable
 class Associations(Protocol):
     """Links between records of two objects (HubSpot associations v4: contact → company, deal → line item)."""
 
@@ -124,20 +133,6 @@ class Associations(Protocol):
     def dissociate(self, from_obj: str, to_obj: str, pairs: Sequence[tuple[str, str]]) -> list[WriteResult]:
         """Remove every link between each (from id, to id) pair; one UPDATED result per pair, keyed as in
         :meth:`associate` (a pair that was not linked is removed all the same: harmless to repeat)."""
-
-
-@runtime_checkable
-class BulkReads(Protocol):
-    """Whole-object reads through an asynchronous bulk job (Salesforce Bulk API 2.0 query): a few calls
-    however many records, for a first load too large to read in pages of a query."""
-
-    def count(self, obj: str) -> int:
-        """How many records ``obj`` holds (one call)."""
-
-    def read_all(self, obj: str, fields: Sequence[str]) -> Iterator[Page]:
-        """Every record of ``obj`` through a bulk job, in pages of at most ``max_read_page``, values typed
-        as :meth:`System.read_changes` types them. Only the last page's cursor resumes (read changes from
-        there); the cursor of every other page is empty, so an interrupted load starts again."""
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ from connector.mapping.conflicts import WritePolicy
 from connector.mapping.spec import FieldSpec
 
 SOURCE = "mappings/handoff/kinds.toml"
+KNOWN = ", ".join(known_kinds())
 
 CORE = {
     "source": {"object": "contacts", "key": "hs_object_id"},

@@ -16,12 +16,11 @@ from connector.errors import ErrorCategory
 from connector.records import Outcome, Outgoing, Page
 from connector.sandbox.framework import FakeService
 from connector.systems import SYSTEMS
-from connector.systems.base import Associations, BulkReads, Lists, Removals, System
+from connector.systems.base import Associations, Lists, Owners, Removals, System
 
 pytest_plugins = ("conftest_salesforce", "conftest_hubspot", "conftest_marketo")
 
 SF_KEY = "Revloop_MA_Id__c"
-CAPABILITIES = (Lists, Associations, Removals, BulkReads)
 
 
 @dataclass
@@ -69,7 +68,6 @@ def salesforce_subject(make_salesforce, sf_fake) -> Subject:
         fixed={"LastName": "Sato", "Company": "Acme"},
         refused=Outgoing("ma-refused", {"LastName": "Sato", "Company": "Acme", "Email": "not-an-email"}),
         seed=seed,
-        capabilities={BulkReads},
     )
 
 
@@ -89,7 +87,7 @@ def hubspot_subject(make_hubspot, hubspot_fake) -> Subject:
         fixed={},
         refused=Outgoing("not-an-email", {"firstname": "Refused"}),
         seed=seed,
-        capabilities={Lists, Associations, Removals},
+        capabilities={Lists, Owners, Associations, Removals},
     )
 
 
@@ -131,7 +129,8 @@ def test_the_adapter_is_registered_and_declares_its_capabilities(subject):
     system = subject.system
     assert isinstance(system, System) and system.kind in SYSTEMS
     assert isinstance(system, SYSTEMS[system.kind].adapter_class())
-    assert {cap for cap in CAPABILITIES if isinstance(system, cap)} == subject.capabilities
+    capabilities = (Lists, Owners, Associations, Removals)
+    assert {cap for cap in capabilities if isinstance(system, cap)} == subject.capabilities
 
 
 def test_check_is_one_authenticated_call_once_signed_in(subject):
@@ -266,20 +265,3 @@ def test_removed_records_are_gone_and_removing_again_is_harmless(subject):
     keys = [subject.key(n) for n in range(3)]
     assert [r.id for r in subject.system.read_by_keys(subject.obj, subject.key_field, keys, [])] == ids[2:]
     assert [r.outcome for r in subject.system.remove(subject.obj, ids[:1])] == [Outcome.UPDATED]
-
-
-def test_a_bulk_read_returns_what_pages_of_changes_return_and_changes_continue_from_it(subject):
-    if BulkReads not in subject.capabilities:
-        pytest.skip(f"{subject.system.kind} has no bulk reads")
-    system = subject.system
-    seeded = subject.seed(system.max_read_page + 1)
-    assert system.count(subject.obj) == len(seeded)
-
-    pages = list(system.read_all(subject.obj, [subject.field]))
-
-    assert [len(page.records) for page in pages] == [system.max_read_page, 1]
-    assert [page.cursor for page in pages[:-1]] == [{}]  # only the last page resumes
-    paged = {record.id: record.fields for page in subject.read(None) for record in page.records}
-    assert {record.id: record.fields for page in pages for record in page.records} == paged
-    after = subject.read(pages[-1].cursor)
-    assert set(ids_of(after)) <= set(seeded)  # at most the overlap before the newest stamp is read again

@@ -22,6 +22,7 @@ from connector.errors import ErrorCategory
 from connector.flows.handoff.sections import fields_needing_current
 from connector.mapping import MappedRecord, Mapping, MappingFailure, map_record
 from connector.mapping.conflicts import same_value
+from connector.mapping.echoes import keep_unchanged
 from connector.matching import (
     AccountCandidate,
     AccountKind,
@@ -121,7 +122,10 @@ class HandoffPlanner:
                 mapped = self._map(row, destination, current, last_written)
             if isinstance(mapped, MappingFailure):
                 plan.failures.append((row, mapped.record_error()))
-            elif destination.target_id and state and state.payload_hash == mapped.payload_hash:
+                continue
+            # Source values revloop itself wrote (the feedback's) are no change: what they map to stays.
+            mapped = keep_unchanged(self.mapping.fields, mapped, row.payload.get("echoes", ()), last_written)
+            if destination.target_id and state and state.payload_hash == mapped.payload_hash:
                 plan.unchanged.append(PlannedWrite(row, destination, mapped, last_written))
             else:
                 plan.writes.append(PlannedWrite(row, destination, mapped, last_written))

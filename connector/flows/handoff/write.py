@@ -27,6 +27,7 @@ from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, Writ
 from connector.state import identity, links, outbox, sync_errors
 from connector.state.links import RecordRef
 from connector.state.outbox import OutboxRow
+from connector.state.written import Written, remember_written
 
 STAGE = "write"
 
@@ -141,6 +142,10 @@ class HandoffWriter(Stage):
             if write.destination.new_link and self.tasks.wanted(write.destination.link_status):
                 tasks.append((key, write.mapped.object, target_id, write.row.payload["fields"], context))
         links.save_states(connection, self.direction, states, ctx.run_id)
+        for obj in {write.mapped.object for write in succeeded}:  # what a reader of the SFA must not echo
+            sent = [Written(ids[w.row.id], link_ids[w.row.record_key], w.mapped.fields)
+                    for w in succeeded if w.mapped.object == obj]  # fmt: skip
+            remember_written(connection, ctx.target.name, obj, sent, run_id=ctx.run_id)
         identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
         sync_errors.resolve(connection, ctx.flow, STAGE, [w.row.record_key for w in succeeded])
         outbox.done(connection, [w.row for w in succeeded], ctx.owner)

@@ -5,7 +5,9 @@ A person is found through the link revloop keeps for its SFA record: the handoff
 the marketing system's own portal, or the one this stage made before. Without a link, the person is
 upserted on ``[people] key`` (the email): found if the CRM has it, created otherwise, and linked, so a
 retry finds the same record. A person with neither link nor email is an error row. One row per
-(person, opportunity); a batch is one or two upsert calls and one association call.
+(person, opportunity); a batch is one or two upsert calls and one association call. What it writes to a
+person is remembered (:mod:`connector.state.written`), so a flow reading that person does not take
+revloop's own values for an edit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from connector.records import Outcome, Outgoing, RecordError, WriteResult
 from connector.state import links, outbox
 from connector.state.links import RecordRef, SyncedState
 from connector.state.outbox import OutboxRow
+from connector.state.written import Written, remember_written
 from connector.systems.base import Associations
 
 STAGE = "people"
@@ -192,6 +195,9 @@ class People(FollowUpStage):
             written = {**(state.payload if state else {}), **fields}
             persons.append(state_row(contact, link_ids[contact], written, _digest(written, "")))
         links.save_states(connection, self.persons, persons, ctx.run_id)
+        sent = [Written(str(result.id), link_ids[contact], self._written.get(contact, ({}, None))[0])
+                for contact, (_, result) in people.items()]  # fmt: skip
+        remember_written(connection, ctx.target.name, spec.object, sent, run_id=ctx.run_id)
         ctx.counts["people"] += len(people)
 
 

@@ -28,8 +28,7 @@ def preview(flow: WonDeals, limit: int) -> Preview:
         cursor = runs.get_cursor(connection, ctx.flow, OPPORTUNITIES)
     rows: list[OutboxRow] = []
     more = False
-    obj = flow.mapping.spec.source.object
-    for page in ctx.source.read_changes(obj, cursor, flow.reader.fields, dry_run=True):
+    for page in flow.reader.opportunity_stream(cursor, dry_run=True):
         for key, snapshot, digest in flow.reader.changed(flow.reader.snapshots(page.records)):
             rows.append(OutboxRow(-(len(rows) + 1), key, snapshot, digest, attempt=1))
         if len(rows) >= limit:

@@ -8,8 +8,8 @@ before its deal was written). Its snapshot (fields, line items, contact roles) i
 differs from what was last synced; the page's records and the cursor past them commit together.
 
 On the first run the child streams start where the opportunity stream ends: reading every opportunity
-read their children too. A first run over more opportunities than ``[read] bulk_above`` reads them with
-the source's bulk job (:class:`~connector.systems.base.BulkReads`) instead of pages of a query.
+read their children too. A first run reads opportunities with the source's first-load read
+(``read_all``: Salesforce reads more than ``[read] bulk_above`` of them with one Bulk API 2.0 query job).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from connector.flows.won_deals.snapshot import (
 )
 from connector.records import Cursor, Page, Record
 from connector.state import links, outbox, runs
-from connector.systems.base import BulkReads
 
 STAGE = "deals"
 SEEN_CAP = 50_000
@@ -97,16 +96,14 @@ class OpportunityReader:
         for child in self.children:
             yield from self._child_pages(child)
 
-    def opportunity_stream(self, cursor: Cursor | None) -> Iterator[Page]:
+    def opportunity_stream(self, cursor: Cursor | None, *, dry_run: bool = False) -> Iterator[Page]:
+        """Changes since ``cursor``; without one, the source's first load (``read_all``, which reads a
+        large one with a bulk job) where it has one. ``dry_run`` (a preview) starts no job."""
         source, obj = self.ctx.source, self.mapping.spec.source.object
-        if (
-            not cursor
-            and isinstance(source, BulkReads)
-            and source.count(obj) > self.mapping.spec.read.bulk_above
-        ):
-            self.ctx.counts["bulk_read"] += 1
-            return source.read_all(obj, self.fields)
-        return source.read_changes(obj, cursor, self.fields)
+        read_all = getattr(source, "read_all", None)
+        if not cursor and read_all is not None:
+            return read_all(obj, self.fields, bulk_above=self.mapping.spec.read.bulk_above, dry_run=dry_run)
+        return source.read_changes(obj, cursor, self.fields, dry_run=dry_run)
 
     def _child_pages(self, child: Child) -> Iterator[Page]:
         with self.ctx.engine.connect() as connection:

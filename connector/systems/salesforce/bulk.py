@@ -10,8 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import requests
@@ -22,47 +21,12 @@ from connector.errors import SchemaDriftError, TransientError
 from connector.logs import redact
 from connector.records import Page, Record
 from connector.systems.salesforce.errors import SYSTEM
-from connector.systems.salesforce.soql import iso, parse_stamp
+from connector.systems.salesforce.soql import ChangeWindow
 
 Call = Callable[..., Any]
 """``call(endpoint, action)``: run ``action(sf)`` as one guarded request."""
 
 RESULTS_PAGE = 50_000
-
-
-_NUMBERS = {"double": float, "currency": float, "percent": float, "int": int}
-
-
-def typed(value: str | None, kind: str | None) -> Any:
-    """A CSV cell as the REST API would have answered it (describe type ``kind``; None: as text)."""
-    if value is None or kind is None:
-        return value
-    if kind == "boolean":
-        return value == "true"
-    if kind == "datetime" and value.endswith("Z"):  # the REST API writes UTC as +0000
-        return value[:-1] + "+0000"
-    convert = _NUMBERS.get(kind)
-    return convert(float(value)) if convert is not None else value
-
-
-def typed_pages(
-    rows: Iterator[Record], types: Mapping[str, str], page_size: int, lag_s: float
-) -> Iterator[Page]:
-    """Bulk rows in pages of ``page_size``, typed; the last page's cursor starts at the newest stamp read
-    minus ``lag_s`` (rows come in no order), every other page's cursor is empty."""
-    page: list[Record] = []
-    newest: datetime | None = None
-    for row in rows:
-        fields = {name: typed(value, types.get(name)) for name, value in row.fields.items()}
-        page.append(Record(row.id, fields, row.modified_at))
-        if row.modified_at:
-            stamp = parse_stamp(row.modified_at)
-            newest = stamp if newest is None or stamp > newest else newest
-        if len(page) == page_size:
-            yield Page(tuple(page), {})
-            page = []
-    since = iso(newest - timedelta(seconds=lag_s)) if newest is not None else None
-    yield Page(tuple(page), {"since": since})
 
 
 def bulk_request(sf: Salesforce, method: str, path: str, *, accept: str, **kwargs: Any) -> requests.Response:
@@ -127,3 +91,17 @@ class BulkQuery:
             if time.monotonic() >= deadline:
                 raise TransientError(f"bulk query job {job_id} still {state} after polling", system=SYSTEM)
             self.sleep(poll_s)
+
+
+def paged(records: Iterable[Record], window: ChangeWindow, *, size: int, lag_s: float) -> Iterator[Page]:
+    """A query job's rows (read in SystemModstamp, Id order) as change pages of ``size``: each page's
+    cursor resumes right after it, the last one's starts the next run (``lag_s`` of overlap)."""
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            window = window.after(chunk)
+            yield Page(tuple(chunk), window.resume_cursor())
+            chunk = []
+    window = window.after(chunk)
+    yield Page(tuple(chunk), window.next_run_cursor(lag_s))
