@@ -90,14 +90,17 @@ def person(
     region: str = "JP",
     settings: MatchSettings = DEFAULT_SETTINGS,
 ) -> Person:
-    """A person from raw field values as typed (any width, order, spacing or display-name form)."""
+    """A person from raw field values as typed (any width, order, spacing or display-name form).
+
+    Without ``settings.phone_evidence`` the phone is left out: it is neither looked up nor compared.
+    """
     address = normalize_email(email)
     return Person(
         email=address,
         name=PersonName.parse(first_name, last_name),
         company=company_key(company),
         company_form=legal_form(company),
-        phone=normalize_phone(phone, region),
+        phone=normalize_phone(phone, region) if settings.phone_evidence else "",
         address_kind=address_kind(address, settings),
     )
 

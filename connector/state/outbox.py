@@ -21,6 +21,9 @@ from connector.state.tables import outbox
 LEASE = timedelta(minutes=10)
 PARKED = "ignored"
 """The state of a row an admin ignored: never claimed, replaced (and due) when its source changes."""
+IN_REVIEW = "review"
+"""The state of a row whose identity match waits for an admin (a review case): pending but never due, so
+never claimed, until a decision makes it due (:func:`make_due`) or its source changes (:func:`enqueue`)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,16 @@ def release(
         connection.execute(update(outbox).where(_guard(row, owner)).values(**values))
 
 
+def hold_for_review(connection: Connection, rows: Iterable[OutboxRow], owner: str) -> None:
+    """Keep claimed rows waiting for a review decision; nothing was sent, so their attempt is undone."""
+    for row in rows:
+        connection.execute(
+            update(outbox)
+            .where(_guard(row, owner))
+            .values(state=IN_REVIEW, lease_owner=None, lease_expires_at=None, attempt=outbox.c.attempt - 1)
+        )
+
+
 def park(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
     """Stop trying the waiting rows of ``keys`` (an admin ignored their errors) until their source changes.
 
@@ -198,7 +211,7 @@ def due_count(connection: Connection, flow: str, stage: str) -> int:
 
 
 def counts(connection: Connection, flow: str) -> dict[str, int]:
-    """Waiting rows per stage (pending and in flight; not parked), for status output."""
+    """Waiting rows per stage (pending, in flight or in review; not parked), for status output."""
     rows = connection.execute(
         select(outbox.c.stage, func.count())
         .where(outbox.c.flow == flow, outbox.c.state != PARKED)

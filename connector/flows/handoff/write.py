@@ -17,18 +17,22 @@ from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows import identity_mirror
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
+from connector.flows.handoff.match import Source
 from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
 from connector.flows.handoff.sections import fields_needing_current
 from connector.flows.handoff.tasks import FollowUpTasks
 from connector.flows.handoff.writeback import Writeback, WrittenRecord
 from connector.flows.pipeline import ErrorReporter, Stage
 from connector.mapping import Mapping
+from connector.matching import IdentityDecision
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
-from connector.state import identity, links, outbox, sync_errors
+from connector.state import identity, links, outbox, review, sync_errors
 from connector.state.links import RecordRef
 from connector.state.outbox import OutboxRow
 
 STAGE = "write"
+PEOPLE_FIELDS = ("Email", "FirstName", "LastName", "Company", "Phone")
+"""Kept in a written record's identity entry: the identity guard reads them (and the mirror does too)."""
 
 
 class HandoffWriter(Stage):
@@ -50,13 +54,11 @@ class HandoffWriter(Stage):
         self.direction = f"{ctx.flow}:{STAGE}"
         self.writeback = writeback
         self.tasks = tasks
+        self.source = Source(ctx.flow, STAGE, ctx.source.name, mapping.spec.source.object)
         self.planner = HandoffPlanner(
-            mapping,
-            source_kind=ctx.source.name,
-            target_kind=ctx.target.name,
-            direction=self.direction,
+            mapping, source=self.source, target_kind=ctx.target.name, direction=self.direction,
             schema=self.schema,
-        )
+        )  # fmt: skip
         self._schemas: dict[str, ObjectSchema] = {}
         self._mirrored = False
 
@@ -117,8 +119,29 @@ class HandoffWriter(Stage):
             for row, error in plan.failures:
                 drift = drift or self._failed(connection, row, error, None)
             outbox.release(connection, plan.deferred, ctx.owner, undo_attempt=True)
+            self._hold_for_review(connection, plan.reviews)
             self._record_success(connection, succeeded, ids)
         return drift
+
+    def _hold_for_review(self, connection, reviews: Sequence[tuple[OutboxRow, IdentityDecision]]) -> None:
+        """Open (or refresh) a review case per row; the row waits for the decision and costs no write."""
+        if not reviews:
+            return
+        review.open_cases(connection, [self._case(row, decision) for row, decision in reviews])
+        rows = [row for row, _ in reviews]
+        outbox.hold_for_review(connection, rows, self.ctx.owner)
+        # an earlier error of the record (an ambiguous match before the review queue) is now this case
+        sync_errors.resolve(connection, self.ctx.flow, STAGE, [row.record_key for row in rows])
+        self.ctx.counts["review"] += len(rows)
+
+    def _case(self, row: OutboxRow, decision: IdentityDecision) -> review.CaseDraft:
+        source = self.source
+        proposed = tuple(
+            review.Proposed(candidate.object, candidate.record_id, reason.code, reason.text)
+            for candidate, reason in zip(decision.candidates, decision.reasons, strict=True)
+        )
+        where = review.SourceRef(source.flow, source.stage, source.system, source.object, row.record_key)
+        return review.CaseDraft(where, self.ctx.target.name, decision.code, decision.explanation, proposed)
 
     def _record_success(self, connection, succeeded: Sequence[PlannedWrite], ids: dict[int, str]) -> None:
         ctx = self.ctx
@@ -142,6 +165,8 @@ class HandoffWriter(Stage):
                 tasks.append((key, write.mapped.object, target_id, write.row.payload["fields"], context))
         links.save_states(connection, self.direction, states, ctx.run_id)
         identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
+        outcomes = {write.row.record_key: write.destination.link_status for write in succeeded}
+        review.settle(connection, ctx.flow, STAGE, outcomes)
         sync_errors.resolve(connection, ctx.flow, STAGE, [w.row.record_key for w in succeeded])
         outbox.done(connection, [w.row for w in succeeded], ctx.owner)
         self.writeback.enqueue(connection, written)
@@ -188,9 +213,16 @@ class HandoffWriter(Stage):
             self.ctx.counts["updated"] += 1
 
     def _index_entry(self, write: PlannedWrite, target_id: str):
-        """The identity entry of a written target record, so later batches match against it at once."""
-        fields: dict[str, Any] = dict(write.mapped.payload)
-        company = fields.get("Company") if write.mapped.object == self.mapping.spec.target.object else None
+        """The identity entry of a written target record as it is now (what it held, with what was sent),
+        so later batches match against it at once. It keeps the values conflict rules and the identity
+        guard need, and the upsert key of a record revloop created."""
+        target = self.mapping.spec.target
+        fields: dict[str, Any] = write.target_after()
+        if write.destination.target_id is None:  # created: the record carries its upsert key
+            fields[write.mapped.key_field] = write.mapped.key
+        kept = (*fields_needing_current(self.mapping), *PEOPLE_FIELDS, target.upsert_key,
+                target.contact_upsert_key)  # fmt: skip
+        company = fields.get("Company") if write.mapped.object == target.object else None
         return identity_mirror.person_entry(
             self.ctx.target.name,
             write.mapped.object,
@@ -198,7 +230,7 @@ class HandoffWriter(Stage):
             fields,
             region=self.mapping.spec.match.region,
             company=company,
-            current={name: fields.get(name) for name in fields_needing_current(self.mapping)},
+            current={name: fields[name] for name in kept if name and name in fields},
         )
 
     # ---- helpers ----------------------------------------------------------------------------------
