@@ -166,6 +166,22 @@ def hold_for_review(connection: Connection, rows: Iterable[OutboxRow], owner: st
         )
 
 
+def hand_on(connection: Connection, flow: str, rows: Iterable[OutboxRow], owner: str, stage: str) -> None:
+    """Move claimed rows to another ``stage`` of ``flow``, due now; nothing was sent, so their attempt is
+    undone. A row of the same record already waiting there is replaced (the newer payload wins)."""
+    values = {"stage": stage, "state": "pending", "lease_owner": None, "lease_expires_at": None,
+              "attempt": outbox.c.attempt - 1}  # fmt: skip
+    for row in rows:
+        held = connection.execute(select(outbox.c.id).where(_guard(row, owner))).first()
+        if held is None:
+            continue
+        there = (outbox.c.flow == flow, outbox.c.stage == stage, outbox.c.record_key == row.record_key)
+        connection.execute(delete(outbox).where(*there))
+        connection.execute(
+            update(outbox).where(_guard(row, owner)).values(**values, next_attempt_at=utcnow())
+        )
+
+
 def park(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
     """Stop trying the waiting rows of ``keys`` (an admin ignored their errors) until their source changes.
 

@@ -67,6 +67,7 @@ def open_cases(connection: Connection, drafts: Sequence[CaseDraft]) -> list[int]
     now, ids = utcnow(), []
     for draft in drafts:
         values = {
+            "stage": draft.source.stage,  # where the record waits now
             "target_system": draft.target_system,
             "candidates": [vars(candidate) for candidate in draft.candidates],
             "code": draft.code,
@@ -87,7 +88,7 @@ def open_cases(connection: Connection, drafts: Sequence[CaseDraft]) -> list[int]
     return ids
 
 
-def decisions(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> dict[str, Decision]:
+def decisions(connection: Connection, flow: str, keys: Sequence[str]) -> dict[str, Decision]:
     """Decisions (linked or created) not yet written for these source records, the latest per record."""
     if not keys:
         return {}
@@ -95,7 +96,6 @@ def decisions(connection: Connection, flow: str, stage: str, keys: Sequence[str]
         select(review_cases)
         .where(
             review_cases.c.flow == flow,
-            review_cases.c.stage == stage,
             review_cases.c.source_key.in_(list(keys)),
             review_cases.c.status.in_((LINKED, CREATED)),
             review_cases.c.applied_at.is_(None),
@@ -125,14 +125,14 @@ def rejected_targets(
     return rejected
 
 
-def settle(connection: Connection, flow: str, stage: str, outcomes: Mapping[str, str]) -> None:
+def settle(connection: Connection, flow: str, outcomes: Mapping[str, str]) -> None:
     """After source records were written (``outcomes``: key → linked or created): their decided cases
     are applied, and an open case (the engine decided without doubt once the record changed) is closed
     as what happened, by revloop."""
     if not outcomes:
         return
     now, keys = utcnow(), list(outcomes)
-    mine = (review_cases.c.flow == flow, review_cases.c.stage == stage, review_cases.c.source_key.in_(keys))
+    mine = (review_cases.c.flow == flow, review_cases.c.source_key.in_(keys))
     connection.execute(
         update(review_cases)
         .where(*mine, review_cases.c.status.in_((LINKED, CREATED)), review_cases.c.applied_at.is_(None))
@@ -141,7 +141,9 @@ def settle(connection: Connection, flow: str, stage: str, outcomes: Mapping[str,
     for key, status in outcomes.items():
         connection.execute(
             update(review_cases)
-            .where(*mine[:2], review_cases.c.source_key == key, review_cases.c.status == OPEN)
+            .where(
+                review_cases.c.flow == flow, review_cases.c.source_key == key, review_cases.c.status == OPEN
+            )
             .values(status=status, decided_by=BY_REVLOOP, decided_at=now, applied_at=now, updated_at=now)
         )
 
@@ -220,8 +222,5 @@ def _columns(source: SourceRef) -> dict[str, str]:
 
 
 def _of(source: SourceRef):
-    return (
-        review_cases.c.flow == source.flow,
-        review_cases.c.stage == source.stage,
-        review_cases.c.source_key == source.key,
-    )
+    """The cases of this source record in its flow, whatever stage it waits in."""
+    return (review_cases.c.flow == source.flow, review_cases.c.source_key == source.key)

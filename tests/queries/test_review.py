@@ -73,13 +73,13 @@ def test_a_decision_makes_the_record_due_and_is_found_by_the_next_run(engine) ->
     assert (decided["status"], decided["target_object"], decided["decided_by"]) == ("linked", "Lead", "alice")
     assert states(engine)["101"][0] == "pending"
     with engine.connect() as connection:
-        assert review.decisions(connection, "handoff", "write", ["101"]) == {
+        assert review.decisions(connection, "handoff", ["101"]) == {
             "101": review.Decision(case_id, "linked", "Lead", "00Q1")
         }
     with engine.begin() as connection:
-        review.settle(connection, "handoff", "write", {"101": "linked"})
+        review.settle(connection, "handoff", {"101": "linked"})
     with engine.connect() as connection:
-        assert review.decisions(connection, "handoff", "write", ["101"]) == {}  # applied
+        assert review.decisions(connection, "handoff", ["101"]) == {}  # applied
     assert queries.get_case(engine, case_id)["applied_at"] is not None
 
 
@@ -98,7 +98,7 @@ def test_a_rejection_stores_every_proposed_pair(engine) -> None:
 def test_an_open_case_is_closed_by_revloop_when_the_record_was_written_without_doubt(engine) -> None:
     with engine.begin() as connection:
         (case_id,) = review.open_cases(connection, [draft("101", "00Q1")])
-        review.settle(connection, "handoff", "write", {"101": "created", "999": "linked"})
+        review.settle(connection, "handoff", {"101": "created", "999": "linked"})
 
     case = queries.get_case(engine, case_id)
     assert (case["status"], case["decided_by"]) == ("created", "revloop")

@@ -134,7 +134,7 @@ class IdentityMatcher:
             found=found,
             shared_phones=identity.shared_phones(connection, target, phones, PEOPLE),
             linked=links.sources_of(connection, target, record_ids, source.system, source.object),
-            decided=review.decisions(connection, source.flow, source.stage, record_keys),
+            decided=review.decisions(connection, source.flow, record_keys),
             rejected=review.rejected_targets(connection, source.system, source.object, record_keys, target),
         )
 
@@ -257,3 +257,15 @@ class _Batch:
 def _ids_of(entry: IndexEntry) -> set[str]:
     """The record's id, and the Contact a converted Lead became: both stand for the person."""
     return {rid for rid in (entry.record_id, entry.converted_contact_id) if rid}
+
+
+def case_draft(
+    source: Source, target_kind: str, row: OutboxRow, decision: IdentityDecision
+) -> review.CaseDraft:
+    """The review case of a row the engine sent to review: the records proposed, with their reasons."""
+    proposed = tuple(
+        review.Proposed(candidate.object, candidate.record_id, reason.code, reason.text)
+        for candidate, reason in zip(decision.candidates, decision.reasons, strict=True)
+    )
+    where = review.SourceRef(source.flow, source.stage, source.system, source.object, row.record_key)
+    return review.CaseDraft(where, target_kind, decision.code, decision.explanation, proposed)
