@@ -154,8 +154,8 @@ class World:
 
 
 def identity_outcome(config: Path) -> dict[str, Any]:
-    """What the first run did with identity, from its state store: links shared by two contacts (must be
-    0), open review cases, and the first run's created / linked / review / failed counters."""
+    """What the runs did with identity, from the state store: links shared by two contacts (must be 0),
+    open review cases (by reason code), and the first run's created / linked / review / failed counters."""
     engine = open_store(load_config(config).state.url)
     source, target = link_keys.alias("source"), link_keys.alias("target")
     shared = (
@@ -167,10 +167,12 @@ def identity_outcome(config: Path) -> dict[str, Any]:
     )
     with engine.connect() as connection:
         shared_links = len(connection.execute(shared).all())
-        open_cases = connection.execute(
-            select(func.count()).select_from(review_cases).where(review_cases.c.status == "open")
-        ).scalar_one()
+        codes = connection.execute(
+            select(review_cases.c.code, func.count()).where(review_cases.c.status == "open").group_by("code")
+        ).all()
     first = runs.recent_runs(engine, "handoff", limit=1000)[-1]["counts"]
     engine.dispose()
     counted = {name: first.get(name, 0) for name in ("created", "linked", "review", "failed")}
-    return {"shared_links": shared_links, "review_cases": open_cases, "first_run": counted}
+    by_code = dict(sorted(((code, count) for code, count in codes), key=lambda pair: -pair[1]))
+    cases = {"review_cases": sum(by_code.values()), "review_cases_by_code": by_code}
+    return {"shared_links": shared_links, **cases, "first_run": counted}

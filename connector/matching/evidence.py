@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 
@@ -138,6 +139,7 @@ def index_columns(who: Person) -> dict[str, str | None]:
     }
 
 
+@lru_cache(maxsize=8192)
 def phone_is_personal(phone: str) -> bool:
     """True for a valid number of a line type that can be one person's (see ``_PERSONAL_LINES``)."""
     if not phone.startswith("+"):

@@ -133,18 +133,18 @@ def settle(connection: Connection, flow: str, outcomes: Mapping[str, str]) -> No
         return
     now, keys = utcnow(), list(outcomes)
     mine = (review_cases.c.flow == flow, review_cases.c.source_key.in_(keys))
-    connection.execute(
-        update(review_cases)
-        .where(*mine, review_cases.c.status.in_((LINKED, CREATED)), review_cases.c.applied_at.is_(None))
-        .values(applied_at=now, updated_at=now)
-    )
-    for key, status in outcomes.items():
+    waiting = (review_cases.c.status.in_((LINKED, CREATED)), review_cases.c.applied_at.is_(None))
+    connection.execute(update(review_cases).where(*mine, *waiting).values(applied_at=now, updated_at=now))
+    still_open = connection.execute(
+        select(review_cases.c.id, review_cases.c.source_key).where(*mine, review_cases.c.status == OPEN)
+    ).all()
+    for case_id, key in still_open:  # rare: a record changed while its case was open
         connection.execute(
             update(review_cases)
-            .where(
-                review_cases.c.flow == flow, review_cases.c.source_key == key, review_cases.c.status == OPEN
+            .where(review_cases.c.id == case_id)
+            .values(
+                status=outcomes[key], decided_by=BY_REVLOOP, decided_at=now, applied_at=now, updated_at=now
             )
-            .values(status=status, decided_by=BY_REVLOOP, decided_at=now, applied_at=now, updated_at=now)
         )
 
 

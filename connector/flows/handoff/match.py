@@ -93,11 +93,11 @@ class IdentityMatcher:
         batch = _Batch()
         destinations: dict[str, Destination] = {}
         for row in rows:
-            key, who = row.record_key, evidence.people[row.record_key]
-            if batch.may_hold(who, self.settings):
+            key, who, keys = row.record_key, evidence.people[row.record_key], evidence.keys[row.record_key]
+            if batch.may_hold(who, keys, self.settings):
                 plan.deferred.append(row)  # perhaps the person of an earlier row: see its record next batch
                 continue
-            batch.add(key, who, self.settings)
+            batch.add(key, who, keys)
             destination = self._destination(connection, row, evidence, plan)
             if destination is not None:
                 destinations[key] = destination
@@ -129,8 +129,12 @@ class IdentityMatcher:
         phones = [who.phone for who in people.values() if who.phone]
         record_ids = sorted({rid for entries in found.values() for e in entries for rid in _ids_of(e)})
         source, record_keys = self.source, list(people)
+        companies = {normalize_company(self.identity_value(row, "Company")) for row in rows} - {""}
+        accounts = identity.lookup(connection, target, "company", sorted(companies), ("Account",))
         return _Evidence(
             people=people,
+            keys=keys,
+            accounts=accounts if self.mapping.spec.match.route_to_contact_when_customer else {},
             found=found,
             shared_phones=identity.shared_phones(connection, target, phones, PEOPLE),
             linked=links.sources_of(connection, target, record_ids, source.system, source.object),
@@ -148,7 +152,7 @@ class IdentityMatcher:
             return Destination(own.object, None, "created", True, own.account_id)
         decided = evidence.decided.get(key)
         if decided is not None:
-            return self._as_decided(connection, row, decided, plan)
+            return self._as_decided(connection, row, decided, evidence, plan)
         decision = self._decide(key, evidence)
         if decision.kind is Outcome.LINK:
             chosen = decision.candidate
@@ -158,7 +162,7 @@ class IdentityMatcher:
         if decision.kind is Outcome.REVIEW:
             plan.reviews.append((row, decision))
             return None
-        return self._new_person(connection, row, plan)
+        return self._new_person(row, evidence, plan)
 
     def _decide(self, key: str, evidence: _Evidence) -> IdentityDecision:
         rejected = evidence.rejected.get(key, set())
@@ -175,11 +179,16 @@ class IdentityMatcher:
         )
 
     def _as_decided(
-        self, connection: Connection, row: OutboxRow, decided: review.Decision, plan: BatchPlan
+        self,
+        connection: Connection,
+        row: OutboxRow,
+        decided: review.Decision,
+        evidence: _Evidence,
+        plan: BatchPlan,
     ) -> Destination | None:
         """An admin's decision: create, or link to the record chosen (a converted Lead: to its Contact)."""
         if decided.status == review.CREATED or not decided.target_object or not decided.target_id:
-            return self._new_person(connection, row, plan)
+            return self._new_person(row, evidence, plan)
         why = f"linked by an admin (review case {decided.case_id})"
         obj, record_id = decided.target_object, decided.target_id
         entry = identity.get(connection, self.target_kind, obj, [record_id]).get(record_id)
@@ -204,14 +213,12 @@ class IdentityMatcher:
                 return entry
         return None
 
-    def _new_person(self, connection: Connection, row: OutboxRow, plan: BatchPlan) -> Destination | None:
+    def _new_person(self, row: OutboxRow, evidence: _Evidence, plan: BatchPlan) -> Destination | None:
         target = self.mapping.spec.target
         company = normalize_company(self.identity_value(row, "Company"))
         if not (self.mapping.spec.match.route_to_contact_when_customer and target.contact_object and company):
             return Destination(target.object, None, "created", True)
-        entries = identity.lookup(connection, self.target_kind, "company", [company], ("Account",)).get(
-            company, []
-        )
+        entries = evidence.accounts.get(company, [])
         accounts = [AccountCandidate(e.record_id, e.company or "", e.is_customer) for e in entries]
         decision = match_account(company, accounts)
         if decision.kind is AccountKind.AMBIGUOUS:
@@ -228,6 +235,8 @@ class IdentityMatcher:
 @dataclass(frozen=True)
 class _Evidence:
     people: Mapping[str, Person]
+    keys: Mapping[str, dict[str, str]]  # the lookup keys of each person
+    accounts: Mapping[str, list[IndexEntry]]  # Accounts by normalised company name, for routing
     found: Mapping[str, list[IndexEntry]]
     shared_phones: Collection[str]
     linked: Mapping[str, set[str]]  # target record id → source keys linked to it
@@ -241,16 +250,16 @@ class _Batch:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], list[Candidate]] = {}
 
-    def may_hold(self, who: Person, settings: MatchSettings) -> bool:
+    def may_hold(self, who: Person, keys: Mapping[str, str], settings: MatchSettings) -> bool:
         """Whether an earlier row of the batch is, or may be, this person (anything but a clear create)."""
-        found = {c.record_id: c for k in lookup_keys(who, settings).items() for c in self._by_key.get(k, [])}
+        found = {c.record_id: c for lookup in keys.items() for c in self._by_key.get(lookup, [])}
         if not found:
             return False
         return decide_identity(who, found.values(), settings=settings).kind is not Outcome.CREATE
 
-    def add(self, key: str, who: Person, settings: MatchSettings) -> None:
+    def add(self, key: str, who: Person, keys: Mapping[str, str]) -> None:
         candidate = Candidate("batch", key, person=who)
-        for lookup in lookup_keys(who, settings).items():
+        for lookup in keys.items():
             self._by_key.setdefault(lookup, []).append(candidate)
 
 
