@@ -10,6 +10,7 @@ from typing import Any
 
 from connector.config import load_config
 from connector.systems.http import PinnedSession
+from connector.systems.network import ConnectPolicy
 
 SYSTEMS = ("salesforce", "hubspot", "marketo")
 
@@ -56,7 +57,10 @@ class SandboxProcess:
             self.process.wait(timeout=30)
 
     def session(self) -> PinnedSession:
-        return PinnedSession(ca_bundle=self.ca_bundle, timeout=120)
+        # The sandbox listens on loopback, which only an explicit opt-in may reach.
+        return PinnedSession(
+            policy=ConnectPolicy("sandbox", allow_private_network=True), ca_bundle=self.ca_bundle, timeout=120
+        )
 
     def _control(self, system: str, method: str, path: str, body: Any = None) -> Any:
         response = self._session.request(method, f"{self.urls[system]}/__sandbox__/{path}", json=body)

@@ -12,25 +12,31 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import PrivateAttr, SerializeAsAny, ValidationError, create_model, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from connector.errors import ConfigError
 from connector.settings import Strict, SystemSettings
+from connector.state_settings import StateSettings
 from connector.systems import SYSTEMS, kind_of
 from connector.validation import describe_errors
-
-
-class StateSettings(Strict):
-    url: str = "sqlite:///revloop.db"
-    """SQLAlchemy URL: sqlite:///path.db (one daemon) or postgresql+psycopg://... (several replicas)."""
 
 
 class DaemonSettings(Strict):
     heartbeat_file: Path | None = None
     """Where the daemon records that its scheduler works (relative to this file's folder); default:
     beside a SQLite store, else revloop-daemon.heartbeat in the working directory."""
+    max_run_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 7200.0
+    """A run taking longer than this is hung: the daemon stops its heartbeat, so the health check turns
+    red and the orchestrator restarts it (the next run recovers the hung run's records)."""
 
 
 class LoggingSettings(Strict):
@@ -201,4 +207,7 @@ def _absolutize(config: Config) -> Config:
         name: flow.model_copy(update={"mapping": resolve_relative(config, flow.mapping)})
         for name, flow in config.flows.items()
     }
+    if config.state.password_file is not None:
+        password_file = resolve_relative(config, config.state.password_file)
+        updates["state"] = config.state.model_copy(update={"password_file": password_file})
     return config.model_copy(update={**updates, "flows": flows})

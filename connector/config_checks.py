@@ -13,6 +13,7 @@ from connector.systems import SYSTEMS
 
 if TYPE_CHECKING:  # config.py calls these checks; a runtime import back would make a cycle
     from connector.config import Config
+    from connector.state_settings import StateSettings
 
 
 def check_references(config: Config, path: Path) -> list[str]:
@@ -27,6 +28,7 @@ def check_references(config: Config, path: Path) -> list[str]:
         if not flow.mapping.is_file():
             problems.append(f"{path}: flows.{name}.mapping: {flow.mapping} does not exist")
         problems += _role_problems(config, name, flow.roles(), path)
+    problems += _secret_problems("state", config.state, path)
     for system, settings in config.systems_configured().items():
         where = system if system in SYSTEMS else f"systems.{system}"
         if settings.ca_bundle and not settings.ca_bundle.is_file():
@@ -52,7 +54,7 @@ def _role_problems(config: Config, flow: str, roles: dict[str, str], path: Path)
     return problems
 
 
-def _secret_problems(kind: str, settings: SystemSettings, path: Path) -> list[str]:
+def _secret_problems(kind: str, settings: SystemSettings | StateSettings, path: Path) -> list[str]:
     problems = []
     for name in settings.required_secrets():
         env, file = getattr(settings, f"{name}_env"), getattr(settings, f"{name}_file")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +25,9 @@ from sqlalchemy import Engine
 
 from connector import heartbeat
 from connector.config import Config
+from connector.errors import RevloopError
 from connector.flows.runner import run_flow
+from connector.logs import redact
 from connector.schedule import parse_schedule
 from connector.state import open_store
 
@@ -53,10 +58,41 @@ def _trigger(schedule_text: str):
     return CronTrigger.from_crontab(schedule.cron, timezone="UTC")
 
 
-def _tick(config: Config, flow: str, engine: Engine) -> None:
+class RunWatch:
+    """Which flows this daemon is running, since when: the heartbeat stops while one is hung."""
+
+    def __init__(self, max_run_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_run_s = max_run_s
+        self.clock = clock
+        self._started: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self, flow: str) -> Iterator[None]:
+        with self._lock:
+            self._started[flow] = self.clock()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._started.pop(flow, None)
+
+    def hung(self) -> dict[str, float]:
+        """Flows running longer than ``max_run_s``, with their seconds so far."""
+        now = self.clock()
+        with self._lock:
+            running = {flow: now - started for flow, started in self._started.items()}
+        return {flow: seconds for flow, seconds in running.items() if seconds > self.max_run_s}
+
+
+def _tick(config: Config, flow: str, engine: Engine, watch: RunWatch) -> None:
     window = window_for(config.flows[flow].schedule, datetime.now(UTC))
     try:
-        outcome = run_flow(config, flow, window=window, engine=engine)
+        with watch.running(flow):
+            outcome = run_flow(config, flow, window=window, engine=engine)
+    except RevloopError as exc:  # a refused run (a broken mapping, a refused address): its reason only
+        log.error("flow %s window %s failed: %s", flow, window, redact(exc), extra={"flow": flow})
+        return
     except Exception:  # a crashed run must not stop the scheduler; the run row says what happened
         log.exception("flow %s window %s crashed", flow, window, extra={"flow": flow})
         return
@@ -64,7 +100,13 @@ def _tick(config: Config, flow: str, engine: Engine) -> None:
         log.info("flow %s window %s: %s", flow, window, outcome.message, extra={"flow": flow})
 
 
-def _beat(path: Path) -> None:
+def beat_unless_hung(path: Path, watch: RunWatch) -> None:
+    hung = watch.hung()
+    if hung:  # no beat: the health check turns red and the orchestrator restarts the daemon
+        for flow, seconds in hung.items():
+            log.error("flow %s has been running for %.0fs (max_run_s %.0f): hung; heartbeat stopped",
+                      flow, seconds, watch.max_run_s, extra={"flow": flow})  # fmt: skip
+        return
     try:
         heartbeat.beat(path)
     except OSError as exc:  # the health check turns red; say why
@@ -77,9 +119,11 @@ def build_scheduler(
     """A scheduler (not started) with a job per enabled flow and the heartbeat job.
 
     The heartbeat is a job on the flows' executor, not the main thread's loop, so a scheduler or an
-    executor that stops running jobs stops the heartbeat. The executor has a worker per flow and one
-    more: a flow runs one instance at a time, so a long run never starves the heartbeat.
+    executor that stops running jobs stops the heartbeat, and so does a run hung past
+    ``[daemon] max_run_s``. The executor has a worker per flow and one more: a flow runs one instance
+    at a time, so a long run never starves the heartbeat.
     """
+    watch = RunWatch(config.daemon.max_run_s)
     enabled = [name for name, flow in config.flows.items() if flow.enabled]
     scheduler = BackgroundScheduler(
         timezone="UTC",
@@ -87,16 +131,20 @@ def build_scheduler(
         job_defaults={"coalesce": True, "max_instances": 1},
     )
     scheduler.add_job(
-        _beat,
+        beat_unless_hung,
         IntervalTrigger(seconds=beat_every_s),
-        args=(heartbeat_file,),
+        args=(heartbeat_file, watch),
         id=HEARTBEAT_JOB,
         name=HEARTBEAT_JOB,
         next_run_time=datetime.now(UTC),  # beat at once: the health check is green as soon as it can be
     )
     for name in enabled:
         scheduler.add_job(
-            _tick, _trigger(config.flows[name].schedule), args=(config, name, engine), id=name, name=name
+            _tick,
+            _trigger(config.flows[name].schedule),
+            args=(config, name, engine, watch),
+            id=name,
+            name=name,
         )
     return scheduler
 
@@ -113,7 +161,7 @@ def next_runs(config: Config, scheduler: BackgroundScheduler) -> str:
 
 def serve(config: Config, *, stop: threading.Event | None = None) -> None:
     """Run every enabled flow on its schedule until SIGTERM/SIGINT (or ``stop`` is set)."""
-    engine = open_store(config.state.url)  # migrations before the first tick; one pool for every tick
+    engine = open_store(config.state.engine_url())  # migrations first; one pool for every tick
     stop = stop or threading.Event()
     beat_file = heartbeat_path(config)
     scheduler = build_scheduler(config, engine, beat_file)

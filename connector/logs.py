@@ -34,6 +34,8 @@ _CREDENTIAL_PATTERNS = (
         r"(?:(?!\3).)+"
     ),
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=:!-]{8,}"),
+    # The password in a URL's user info: postgresql://user:PASSWORD@host/db.
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s]+(?=@)"),
 )
 
 

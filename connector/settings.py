@@ -10,7 +10,6 @@ file (``<name>_file``) for each one; values are read on use and registered for r
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
 from collections.abc import Mapping
@@ -20,10 +19,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from connector.addresses import describe, host_refusal
 from connector.errors import ConfigError
 from connector.logs import register_secret
 
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+SECRET_DIRECTORIES = (Path("/run/secrets"), Path("/var/run/secrets"), Path("/etc/secrets"))
+"""Where Docker (/run/secrets) and Kubernetes (service-account tokens, the usual secret volume mount
+points) put secrets: files there may be readable by others, as those tools make them."""
 
 
 class Strict(BaseModel):
@@ -44,7 +48,8 @@ class SystemSettings(Strict):
     secret_names: ClassVar[tuple[str, ...]] = ()
     """Secrets the system needs; each is set by ``<name>_env`` or ``<name>_file``."""
     url_fields: ClassVar[tuple[str, ...]] = ()
-    """Fields holding base URLs: https only, no private host unless ``allow_private_network``."""
+    """Fields holding base URLs: https only, no private host unless ``allow_private_network`` (hosts given
+    by name are checked again at connect time, by :mod:`connector.systems.network`)."""
     extra_rate_buckets: ClassVar[Mapping[str, str]] = {}
     """Call-guard buckets besides ``default`` (from ``rate_limit``): bucket name → field holding its limit."""
     adapter_options: ClassVar[Mapping[str, str]] = {}
@@ -74,9 +79,10 @@ class SystemSettings(Strict):
         parts = urlsplit(value)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError("expected an https:// URL")
-        if not info.data.get("allow_private_network", False) and _is_private(parts.hostname):
+        refused = None if info.data.get("allow_private_network", False) else host_refusal(parts.hostname)
+        if refused:
             raise ValueError(
-                "points at a private or loopback address; expected a public host "
+                f"{describe(parts.hostname)} is {refused}; expected a public host "
                 "(set allow_private_network = true to allow it)"
             )
         return value
@@ -98,10 +104,7 @@ class SystemSettings(Strict):
 
     def secret(self, name: str) -> str:
         """Read a secret from its environment variable or file; the value is registered for redaction."""
-        env, file = getattr(self, f"{name}_env"), getattr(self, f"{name}_file")
-        value = _read_env_secret(env) if env else read_file_secret(Path(file))
-        register_secret(value)
-        return value
+        return read_secret(getattr(self, f"{name}_env"), getattr(self, f"{name}_file"))
 
     def rate_buckets(self) -> dict[str, RateLimitSettings]:
         """The configured limit of every call-guard bucket, by bucket name; unset limits are left out."""
@@ -116,14 +119,32 @@ class SystemSettings(Strict):
         return {keyword: getattr(self, name) for keyword, name in self.adapter_options.items()}
 
 
+def read_secret(env: str | None, file: Path | str | None) -> str:
+    """A secret from the environment variable ``env``, else from ``file``; registered for redaction."""
+    value = _read_env_secret(env) if env else read_file_secret(Path(str(file)))
+    register_secret(value)
+    return value
+
+
 def read_file_secret(path: Path) -> str:
-    """A secret from a file only its owner can read; ConfigError names the file, never the value."""
+    """A secret from a file; ConfigError names the file and what is wrong, never the value.
+
+    The rule: a secret file is never writable by group or others; it belongs to root or to the user
+    revloop runs as, unless it is on a read-only mount (nobody can change it there: a Compose secret
+    keeps its host owner); and only its owner may read it, unless it is delivered the way Docker and
+    Kubernetes deliver secrets: on a read-only mount, or under /run/secrets, /var/run/secrets or
+    /etc/secrets (Docker secrets are 0444, Kubernetes secret volumes 0644, 0440 with fsGroup).
+    Symlinks are judged where they lead.
+    """
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except (FileNotFoundError, ValueError):
         raise ConfigError(f"{path} does not exist") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"{path} is readable by other users; chmod 600 it")
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({type(exc).__name__})") from None
+    problem = _exposure(path, info)
+    if problem:
+        raise ConfigError(f"{path} {problem}")
     try:
         value = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
@@ -133,19 +154,39 @@ def read_file_secret(path: Path) -> str:
     return value
 
 
+def _exposure(path: Path, info: os.stat_result) -> str | None:
+    """What makes the secret file at ``path`` unsafe to use (see :func:`read_file_secret`), or None."""
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"is writable by other users (mode {mode:04o}); chmod 600 it"
+    read_only = _on_read_only_mount(path)
+    if not read_only and info.st_uid not in (0, os.geteuid()):
+        return (
+            f"belongs to uid {info.st_uid}, neither root nor the user revloop runs as "
+            f"(uid {os.geteuid()}); chown it, or mount it read-only"
+        )
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and not (read_only or _in_secret_directory(path)):
+        return (
+            f"is readable by other users (mode {mode:04o}); chmod 600 it, or mount it the way Docker "
+            f"and Kubernetes mount secrets: read-only, or under {', '.join(map(str, SECRET_DIRECTORIES))}"
+        )
+    return None
+
+
+def _on_read_only_mount(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _in_secret_directory(path: Path) -> bool:
+    target = path.resolve()
+    return any(target.is_relative_to(folder.resolve()) for folder in SECRET_DIRECTORIES)
+
+
 def _read_env_secret(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
         raise ConfigError(f"environment variable {name} is not set (it should hold a secret)")
     return value
-
-
-def _is_private(host: str) -> bool:
-    host = host.rstrip(".")  # "localhost." is still localhost
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local

@@ -13,7 +13,7 @@ import pytest
 
 from connector import heartbeat, store_url
 from connector.config import Config, StateSettings
-from connector.daemon import build_scheduler, heartbeat_path, next_runs
+from connector.daemon import RunWatch, beat_unless_hung, build_scheduler, heartbeat_path, next_runs
 from connector.state import open_store
 
 
@@ -133,3 +133,40 @@ def test_python_m_connector_heartbeat_is_the_cheap_health_check(tmp_path) -> Non
     assert fresh.returncode == 0, fresh.stderr
     for heavy in ("sqlalchemy", "pydantic", "click", "rich", "apscheduler"):
         assert heavy not in imported.stdout
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_run_past_max_run_s_is_hung_and_only_while_it_runs() -> None:
+    clock = FakeClock()
+    watch = RunWatch(max_run_s=60, clock=clock)
+
+    with watch.running("handoff"):
+        clock.now += 59
+        assert watch.hung() == {}
+        clock.now += 2
+        assert watch.hung() == {"handoff": 61}
+    assert watch.hung() == {}
+
+
+def test_a_hung_run_stops_the_heartbeat_and_says_which_flow(tmp_path, caplog) -> None:
+    clock = FakeClock()
+    watch = RunWatch(max_run_s=60, clock=clock)
+    path = tmp_path / "daemon.heartbeat"
+
+    beat_unless_hung(path, watch)
+    assert heartbeat.fresh(path, 1)
+    path.unlink()
+    with watch.running("won_deals"):
+        clock.now += 61
+        beat_unless_hung(path, watch)
+    assert not path.exists()  # no beat while a run hangs: the health check turns red
+    assert "flow won_deals has been running for 61s (max_run_s 60): hung" in caplog.text
+    beat_unless_hung(path, watch)
+    assert heartbeat.fresh(path, 1)  # the run ended: beats again

@@ -158,6 +158,8 @@ def _register() -> None:
             cli.add_command(accept_global_options(command))
     for command in sandbox_cmds.COMMANDS:  # the sandbox and the demo write their own config
         cli.add_command(command)
+    for name, command in config_cmds.ALIASES.items():  # already given the options above
+        cli.add_command(command, name)
 
 
 _register()

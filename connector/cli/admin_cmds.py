@@ -22,7 +22,7 @@ console = cli_console()
 def status_command(state: CliState) -> int:
     """Each flow: enabled, paused, records waiting, open errors, last run; then API calls per day."""
     config = state.config()
-    engine = open_store(config.state.url)
+    engine = open_store(config.state.engine_url())
     console.print(status_table(status.flow_statuses(engine, config)))
     calls = usage.api_usage_by_day(engine)
     if calls:
@@ -36,7 +36,7 @@ def status_command(state: CliState) -> int:
 @click.pass_obj
 def runs_command(state: CliState, flow: str | None, limit: int) -> int:
     """Recent runs with their counts, API calls and messages."""
-    engine = open_store(state.config().state.url)
+    engine = open_store(state.config().state.engine_url())
     console.print(runs_table(recent_runs(engine, flow, limit), counter_order()))
     return ExitCode.OK
 
@@ -54,7 +54,7 @@ def flows_pause(state: CliState, flow: str, reason: str) -> int:
     """Stop running FLOW (scheduled and manual runs) until it is resumed."""
     config = state.config()
     config.flow(flow)
-    with open_store(config.state.url).begin() as connection:
+    with open_store(config.state.engine_url()).begin() as connection:
         runs.set_paused(connection, flow, reason)
     console.print(f"{flow} paused")
     return ExitCode.OK
@@ -71,7 +71,7 @@ def flows_resume(state: CliState, flow: str, yes: bool, dry_run: bool) -> int:
     """
     config = state.config()
     config.flow(flow)  # an unknown flow is a usage error naming the configured ones
-    engine = open_store(config.state.url)
+    engine = open_store(config.state.engine_url())
     with engine.connect() as connection:
         reason = runs.pause_reason(connection, flow)
         waiting = outbox.counts(connection, flow)

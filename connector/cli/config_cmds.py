@@ -8,7 +8,8 @@ import click
 from rich.syntax import Syntax
 
 from connector.cli import CliState
-from connector.errors import ExitCode
+from connector.errors import ConfigError, ExitCode
+from connector.flows.checks import check_mappings
 from connector.report.console import cli_console
 from connector.state import db
 
@@ -23,14 +24,22 @@ def config_group() -> None:
 @config_group.command("check")
 @click.pass_obj
 def config_check(state: CliState) -> int:
-    """Validate the config and print it with secrets redacted (exit 2 on any error).
+    """Validate the config and every flow's mapping offline; print the config, secrets redacted.
 
-    Every problem is listed with its file and key; secret values are never printed, only the
-    environment variables or files they come from.
+    Everything that needs no API call: config keys and values, secret references, files, and each
+    mapping's TOML, keys, transforms, templates and CEL rules (syntax, names, limits). Every problem is
+    listed with its file and key (exit 2 on any); `revloop mappings check` then compares the mappings
+    with the live schemas. Secret values are never printed, only where they come from. `revloop check`
+    is the same command.
     """
     config = state.config()
+    problems = check_mappings(config)
+    if problems:
+        raise ConfigError(problems[0], problems=problems)
     rendered = json.dumps(config.redacted(), indent=2, ensure_ascii=False, default=str)
     console.print(f"{config.path}: ok")
+    for warning in config.state.warnings():
+        console.print(f"warning: {config.path}: {warning}")
     console.print(Syntax(rendered, "json", theme="ansi_dark", background_color="default"))
     return ExitCode.OK
 
@@ -45,7 +54,7 @@ def db_group() -> None:
 def db_upgrade(state: CliState) -> int:
     """Apply pending migrations to the state store ([state] url)."""
     config = state.config()
-    engine = db.open_engine(config.state.url)
+    engine = db.open_engine(config.state.engine_url())
     revision = db.upgrade(engine)
     console.print(f"state store at revision {revision}")
     return ExitCode.OK
@@ -56,7 +65,7 @@ def db_upgrade(state: CliState) -> int:
 def db_status(state: CliState) -> int:
     """Show the state store's migration revision and whether it is current."""
     config = state.config()
-    engine = db.open_engine(config.state.url)
+    engine = db.open_engine(config.state.engine_url())
     current, head = db.current_revision(engine), db.head_revision()
     console.print(
         f"revision {current or 'none'} (latest {head}){'' if current == head else ': run revloop db upgrade'}"
@@ -65,3 +74,5 @@ def db_status(state: CliState) -> int:
 
 
 COMMANDS = (config_group, db_group)
+ALIASES = {"check": config_check}
+"""Top-level names for subcommands people reach for first (`revloop check`)."""

@@ -34,7 +34,7 @@ def errors_group() -> None:
 @click.pass_obj
 def errors_list(state: CliState, flow, category, show_all: bool, limit: int, as_json: bool) -> int:
     """Open sync errors, newest first (payloads are redacted)."""
-    engine = open_store(state.config().state.url)
+    engine = open_store(state.config().state.engine_url())
     rows = errors.list_errors(engine, flow=flow, category=category, include_closed=show_all, limit=limit)
     summary = errors.summary(engine, flow)
     if as_json:
@@ -52,7 +52,7 @@ def errors_list(state: CliState, flow, category, show_all: bool, limit: int, as_
 @click.pass_obj
 def errors_show(state: CliState, error_id: int) -> int:
     """One error in full, with its redacted payload snapshot."""
-    engine = open_store(state.config().state.url)
+    engine = open_store(state.config().state.engine_url())
     row = errors.get_error(engine, error_id)
     if row is None:
         raise click.BadParameter(f"no sync error with id {error_id}", param_hint="ERROR_ID")
@@ -107,7 +107,7 @@ def _select(
     config = state.config()
     if flow:
         config.flow(flow)  # an unknown flow is a usage error naming the configured ones
-    engine = open_store(config.state.url)
+    engine = open_store(config.state.engine_url())
     selection = errors.preview(engine, action, ids, flow)
     if selection.missing:
         missing = ", ".join(map(str, selection.missing))

@@ -67,7 +67,7 @@ def mappings_preview(state: CliState, flow: str, limit: int) -> int:
     from connector.state import open_store
 
     config = state.config()
-    result = open_flow(build_context(config, flow, open_store(config.state.url))).preview(limit)
+    result = open_flow(build_context(config, flow, open_store(config.state.engine_url()))).preview(limit)
     table = Table(title=f"{flow}: what the next run would do", title_justify="left")
     for column in ("source record", "action", "changes", "why"):
         table.add_column(column, overflow="fold")

@@ -9,8 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from connector.config import Config
+from connector.demo.old_leads import initial_load_settings
 from connector.demo.sandbox_config import write_sandbox_config
-from connector.demo.seed import build_demo_data, seed_sandbox
+from connector.demo.seed import NOW, build_demo_data, seed_sandbox
 from connector.flows import counter_order
 from connector.flows.checks import load_checked_config
 from connector.flows.runner import run_flow
@@ -51,7 +52,9 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
     try:
         data = build_demo_data()
         seed_sandbox(sandbox, data)
-        config_path = write_sandbox_config(sandbox, directory / "config.toml")
+        config_path = write_sandbox_config(
+            sandbox, directory / "config.toml", settings=initial_load_settings(NOW)
+        )
         console.print(
             f"sandbox up: Salesforce {sandbox.url('salesforce')}, HubSpot {sandbox.url('hubspot')}, "
             f"Marketo {sandbox.url('marketo')}; seeded {len(data.hubspot['contacts'])} HubSpot contacts, "
@@ -62,7 +65,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         outcomes = [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
         _print_summary(console, config, outcomes)
         result = DemoResult(config_path, outcomes, time.monotonic() - started)
-        console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.url}")
+        console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.engine_url()}")
         console.print(
             f"next: revloop --config {config_path} review list   |   "
             f"revloop --config {config_path} errors list   |   revloop --config {config_path} runs"
@@ -76,7 +79,7 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
 
 def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome]) -> None:
     console.print(outcome_table(outcomes, counter_order()))
-    engine = open_store(config.state.url)
+    engine = open_store(config.state.engine_url())
     console.print(moves_table(moves(engine, config)))
     errors = list_errors(engine, limit=50)
     cases = list_cases(engine, limit=50)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,30 @@ def shipped_mappings_dir() -> Path:
         return Path(__file__).resolve().parents[2] / "mappings"
 
 
-def write_sandbox_config(sandbox: Sandbox, path: Path, *, state_url: str | None = None) -> Path:
-    """Write a config for ``sandbox`` to ``path``; credentials go to 0600 files beside it."""
+Settings = Mapping[str, tuple[Any, str]]
+"""Keys of one system table: key → (value, why it is set)."""
+
+
+def write_sandbox_config(
+    sandbox: Sandbox,
+    path: Path,
+    *,
+    state_url: str | None = None,
+    settings: Mapping[str, Settings] | None = None,
+) -> Path:
+    """Write a config for ``sandbox`` to ``path``; credentials go to 0600 files beside it.
+
+    ``settings``: more keys for system tables, by system kind (the demo's Marketo initial load).
+    """
     secrets_dir = path.parent / "secrets"
     secrets_dir.mkdir(parents=True, exist_ok=True)
     secrets_dir.chmod(0o700)
     state_url = state_url or f"sqlite:///{(path.parent / 'revloop.db').resolve()}"
+    extra = settings or {}
     tables = [
-        _system_table(spec, sandbox, secrets_dir) for kind, spec in SYSTEMS.items() if kind in sandbox.fakes
+        _system_table(spec, sandbox, secrets_dir, extra.get(kind, {}))
+        for kind, spec in SYSTEMS.items()
+        if kind in sandbox.fakes
     ]
     mappings = shipped_mappings_dir() / "handoff"
     flows = _FLOWS.format(
@@ -47,7 +64,7 @@ def write_sandbox_config(sandbox: Sandbox, path: Path, *, state_url: str | None 
     return path
 
 
-def _system_table(spec: SystemSpec, sandbox: Sandbox, secrets_dir: Path) -> str:
+def _system_table(spec: SystemSpec, sandbox: Sandbox, secrets_dir: Path, extra: Settings) -> str:
     """The [kind] table pointing at the system's fake, its credentials written to secret files."""
     setup, url = spec.sandbox, sandbox.url(spec.kind)
     lines = [f"[{spec.kind}]"]
@@ -60,7 +77,8 @@ def _system_table(spec: SystemSpec, sandbox: Sandbox, secrets_dir: Path) -> str:
     for name, file_name in setup.secret_files.items():
         secret_file = _secret_file(secrets_dir, file_name, credentials[name])
         lines.append(f"{name}_file = {_toml(str(secret_file.resolve()))}")
-    lines += [_commented(f"{key} = {_toml(value)}", why) for key, (value, why) in setup.settings.items()]
+    keys = {**setup.settings, **extra}
+    lines += [_commented(f"{key} = {_toml(value)}", why) for key, (value, why) in keys.items()]
     return "\n".join(lines) + "\n"
 
 

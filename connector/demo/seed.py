@@ -9,6 +9,7 @@ What it contains, so the demo shows every path of the handoff:
   whose people become Contacts, and matches revloop leaves to an admin's review (two Leads sharing one
   email, a typo'd email, a shared inbox: :mod:`connector.demo.review_cases`);
 - invalid records (a malformed email, an unparseable phone number) that end as sync errors;
+- Marketo leads that qualified long ago and have done nothing since (:mod:`connector.demo.old_leads`);
 - opportunities at several stages and customers with products, for the flows further down the river.
 """
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.demo import review_cases
+from connector.demo.old_leads import old_marketo_leads
 
 JA_SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "松本"]
 JA_GIVEN = ["太郎", "花子", "健", "美咲", "翔太", "陽菜", "大輔", "さくら", "直樹", "愛"]
@@ -56,6 +58,8 @@ PAGES = [
     "/contact",
 ]
 ASSETS = ["/assets/case-study-sakura.pdf", "/assets/case-study-globex.pdf", "/assets/whitepaper-revops.pdf"]
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+"""The demo data's present: every date in it is counted back from here."""
 SALES_REPS = [("Kenji Mori", "kenji.mori"), ("Aiko Ueda", "aiko.ueda"), ("Tom Baker", "tom.baker")]
 
 _SF_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -117,7 +121,7 @@ def _engagement(rng: random.Random, hot: bool) -> tuple[int, int, int, int]:
 
 def build_demo_data(contacts: int = 240, leads: int = 120, seed: int = 7) -> DemoData:
     rng = random.Random(seed)
-    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    now = NOW
     data = DemoData()
     people = [_person(rng, index) for index in range(contacts)]
     data.hubspot["contacts"] = [_hubspot_contact(rng, person, now, i) for i, person in enumerate(people)]
@@ -125,6 +129,7 @@ def build_demo_data(contacts: int = 240, leads: int = 120, seed: int = 7) -> Dem
     data.salesforce = _salesforce_org(people)
     marketo_people = [_person(rng, 10_000 + index) for index in range(leads)]
     data.marketo = _marketo_instance(rng, marketo_people, now)
+    data.marketo["leads"] += old_marketo_leads(random.Random(seed + 1), now)
     data.hubspot.update(_crm_customers(now))
     return data
 

@@ -58,7 +58,12 @@ class ErrorReporter:
             fields=error.fields,
             payload=payload,
         )
-        return sync_errors.record(connection, report, run_id=self.ctx.run_id)
+        return sync_errors.record(
+            connection,
+            report,
+            run_id=self.ctx.run_id,
+            store_personal_data=self.ctx.config.state.store_personal_data,
+        )
 
     def refuse(
         self,

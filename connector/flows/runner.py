@@ -44,7 +44,7 @@ def run_flow(
     """Run one cycle of ``flow``. ``window`` names a schedule slot so replicas run it once."""
     settings = config.flow(flow)
     own_engine = engine is None
-    engine = engine or open_store(config.state.url)
+    engine = engine or open_store(config.state.engine_url())
     owner = new_owner()
     try:
         with flow_lock(engine, flow):

@@ -25,6 +25,7 @@ from typing import Any
 import cel
 
 from connector.errors import RuleError
+from connector.mapping.rule_limits import rule_limit_problems
 from connector.mapping.template import render_text
 
 _FUNCTIONS = frozenset(
@@ -38,6 +39,12 @@ _FUNCTIONS = frozenset(
 """CEL's standard functions that the runtime implements; anything else would fail on every record."""
 
 _COMPREHENSION_VARIABLE = re.compile(r"\.\s*(?:all|exists_one|exists|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+
+
+_NOT_A_RULE_FAILURE = (KeyboardInterrupt, SystemExit, GeneratorExit)
+"""The CEL library is native code: besides exceptions it can panic, and a panic is a BaseException
+(pyo3's PanicException) that ``except Exception`` lets through. Every BaseException but these is the
+rule's failure."""
 
 
 class RuleEvaluationError(RuleError):
@@ -84,7 +91,9 @@ class _Undecided(ValueError):
 def _execute(program: Any, inputs: dict[str, Any]) -> bool:
     try:
         result = program.execute(inputs)
-    except Exception as exc:  # the CEL runtime raises TypeError, RuntimeError, ZeroDivisionError, ...
+    except BaseException as exc:  # TypeError, RuntimeError, ZeroDivisionError, ... or a native panic
+        if isinstance(exc, _NOT_A_RULE_FAILURE):
+            raise
         raise _Undecided(_first_sentence(exc)) from None
     if not isinstance(result, bool):
         raise _Undecided(f"it must give true or false, but gave {type(result).__name__} {result!r}")
@@ -97,10 +106,16 @@ def compile_rule(expression: str, *, where: str, names: RuleNames) -> Rule:
     Raises RuleError listing every problem: syntax errors with their position, unknown names with the
     known ones, unknown functions, and failures or a non-boolean result with default values.
     """
+    limits = rule_limit_problems(expression)
+    if limits:
+        problems = [f"{where}: {problem}" for problem in limits]
+        raise RuleError(problems[0], problems=problems)
     try:
         program = cel.compile(expression)
-    except Exception as exc:  # cel raises ValueError for syntax errors; anything else is also a refusal
-        problem = f"{where}: syntax error in {expression!r}:\n{_syntax_detail(exc)}"
+    except BaseException as exc:  # ValueError for syntax errors; anything else (a panic) refuses it too
+        if isinstance(exc, _NOT_A_RULE_FAILURE):
+            raise
+        problem = f"{where}: syntax error in {_shown(expression)}:\n{_syntax_detail(exc)}"
         raise RuleError(problem, problems=[problem]) from None
     problems = _unknown_names(program, expression, where=where, names=names)
     variables = frozenset(program.variables()) - _comprehension_variables(expression)
@@ -188,13 +203,18 @@ def _is_operator(function: str) -> bool:
     )
 
 
-def _syntax_detail(exc: Exception) -> str:
+def _shown(expression: str, limit: int = 200) -> str:
+    """The expression for a message: quoted, and cut when long (the message must stay readable)."""
+    return repr(expression if len(expression) <= limit else expression[:limit] + "…")
+
+
+def _syntax_detail(exc: BaseException) -> str:
     text = str(exc)
     _, _, detail = text.partition(": ERROR: ")
     return ("ERROR: " + detail) if detail else text
 
 
-def _first_sentence(exc: Exception) -> str:
+def _first_sentence(exc: BaseException) -> str:
     text = (str(exc) or type(exc).__name__).splitlines()[0]
     sentence, period, _ = text.partition(". ")
     return sentence + period.strip()

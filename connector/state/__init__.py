@@ -6,12 +6,12 @@ cursor, outbox rows, links and error rows in one transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 
 from connector.state.db import open_engine, upgrade
 
 
-def open_store(url: str, *, migrate: bool = True) -> Engine:
+def open_store(url: str | URL, *, migrate: bool = True) -> Engine:
     """Open the store at ``url`` and, by default, apply pending migrations."""
     engine = open_engine(url)
     if migrate:

@@ -16,12 +16,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, func, make_url, select, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from connector import store_url
 from connector.errors import ConfigError, FlowLockedError, StoreLocationError, StoreUnavailableError
+from connector.logs import redact
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -35,30 +36,33 @@ CONNECT_TIMEOUT_S = 10
 """How long to wait for a PostgreSQL server to answer, unless the URL sets connect_timeout itself."""
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str | URL) -> Engine:
     """Create the engine for ``url`` and connect once, so an unusable store fails here, by name.
 
     SQLite gets WAL and a busy timeout so reports can read during runs. Raises StoreLocationError
     (exit 2) for a SQLite file in a folder that does not exist, StoreUnavailableError (exit 3) for a
     store that cannot be opened or written, or a server that is unreachable or refuses the login.
+    A password in ``url`` is never shown: errors render the URL masked.
     """
-    missing = store_url.missing_directory(url)
+    shown = url.render_as_string(hide_password=True) if isinstance(url, URL) else redact(url)
+    missing = store_url.missing_directory(shown)
     if missing is not None:
         raise StoreLocationError(
             f"[state] url: the folder {missing} of the SQLite store does not exist "
             f"(create it, or point [state] url at a file in an existing folder)"
         )
     try:
-        if url.startswith("sqlite"):
-            engine = create_engine(url, poolclass=NullPool)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, poolclass=NullPool)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            timeout = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT_S}
-            engine = create_engine(url, pool_pre_ping=True, connect_args=timeout)
-    except (ArgumentError, ImportError) as exc:
-        raise ConfigError(f"state.url: cannot use {url!r}: {exc}") from None
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
+    except (ArgumentError, ImportError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise ConfigError(f"state.url: cannot use {shown!r}: {redact(exc)}") from None
     with _unavailable_as_error(engine):
         engine.connect().close()
     return engine

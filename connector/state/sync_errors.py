@@ -1,7 +1,8 @@
 """Sync-error rows: one per (flow, stage, record) that an admin can see, retry or ignore.
 
 A record that fails again updates its row (attempts + 1, last seen, latest message); a record that
-later succeeds resolves it. Messages and payload snapshots are redacted before they are stored.
+later succeeds resolves it. Messages and payload snapshots are redacted before they are stored, and
+masked of personal data too when the config says not to store it (``[state] store_personal_data``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from connector.logs import redact
+from connector.state import personal_data
 from connector.state.db import utcnow
 from connector.state.tables import sync_errors
 
@@ -43,8 +45,14 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -> datetime:
-    """Open or update the error row for ``report``; returns when the record should be tried again."""
+def record(
+    connection: Connection, report: ErrorReport, *, run_id: int | None, store_personal_data: bool = True
+) -> datetime:
+    """Open or update the error row for ``report``; returns when the record should be tried again.
+
+    Secrets are always redacted from the message and payload; with ``store_personal_data`` false,
+    personal data is masked too (:mod:`connector.state.personal_data`) before anything is stored.
+    """
     now = utcnow()
     key = _key(report.flow, report.stage, report.record_key)
     existing = connection.execute(select(sync_errors.c.attempts, sync_errors.c.status).where(*key)).first()
@@ -57,9 +65,9 @@ def record(connection: Connection, report: ErrorReport, *, run_id: int | None) -
         "object": report.object,
         "category": report.category,
         "code": report.code,
-        "message": redact(report.message),
+        "message": _stored_message(report, store_personal_data),
         "fields": list(report.fields),
-        "payload": _redacted_payload(report.payload),
+        "payload": _stored_payload(report.payload, store_personal_data),
         "attempts": attempts,
         "last_seen": now,
         "next_attempt_at": next_attempt,
@@ -181,7 +189,13 @@ def _key(flow: str, stage: str, record_key: str):
     return (sync_errors.c.flow == flow, sync_errors.c.stage == stage, sync_errors.c.record_key == record_key)
 
 
-def _redacted_payload(payload: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _stored_message(report: ErrorReport, store_personal_data: bool) -> str:
+    message = redact(report.message)
+    return message if store_personal_data else personal_data.mask_text(message, report.payload)
+
+
+def _stored_payload(payload: Mapping[str, Any] | None, store_personal_data: bool) -> dict[str, Any] | None:
     if payload is None:
         return None
-    return {key: redact(value) if isinstance(value, str) else value for key, value in payload.items()}
+    redacted = {key: redact(value) if isinstance(value, str) else value for key, value in payload.items()}
+    return redacted if store_personal_data else personal_data.mask_payload(redacted)

@@ -46,11 +46,14 @@ class System(Protocol):
         fields: Sequence[str],
         *,
         activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
         """Stream records of ``obj`` changed since ``cursor``, page by page, in constant memory.
 
         Each page's cursor resumes right after that page; the last page (possibly empty) carries the
         cursor for the next run. ``activities`` names activity kinds to report too (marketing systems).
+        ``dry_run`` (a preview): start no job on the vendor's side (a bulk export of a first load);
+        read what the ordinary change stream gives instead.
         """
 
     def read_by_keys(

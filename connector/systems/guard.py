@@ -9,6 +9,7 @@ quota.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -186,7 +187,7 @@ class CallGuard:
             stop=tenacity.stop_after_attempt(self.policy.attempts)
             | tenacity.stop_after_delay(self.policy.max_elapsed_s),
             sleep=self._sleep,
-            before_sleep=self._log_retry,
+            before_sleep=functools.partial(self._log_retry, endpoint),
             reraise=True,
         )
         try:
@@ -215,12 +216,14 @@ class CallGuard:
         )
         return backoff(state)
 
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+    def _log_retry(self, endpoint: str, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         log.warning(
-            "%s: attempt %d failed (%s); retrying in %.1fs",
+            "%s: %s attempt %d of %d failed (%s); retrying in %.1fs",
             self.system,
+            endpoint,
             state.attempt_number,
+            self.policy.attempts,
             exc,
             state.upcoming_sleep,
             extra={"system": self.system},

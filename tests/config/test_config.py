@@ -29,6 +29,10 @@ ENV = {
     "TEST_MARKETO_SECRET": "marketo-secret-value-0005",
 }
 
+SHIPPED = Path(__file__).resolve().parents[2] / "mappings" / "handoff"
+MAPPING = (SHIPPED / "hubspot__salesforce.toml").read_text(encoding="utf-8")
+"""A valid mapping: config loading checks every flow's mapping offline."""
+
 SALESFORCE = """
 [salesforce]
 instance_url = "https://acme.my.salesforce.com"
@@ -61,7 +65,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     (tmp_path / "mappings").mkdir()
-    (tmp_path / "mappings" / "handoff.toml").write_text("version = 1\n")
+    (tmp_path / "mappings" / "handoff.toml").write_text(MAPPING)
     return tmp_path
 
 
@@ -633,7 +637,7 @@ def fuzz_folder() -> Iterator[Path]:
             patch.setenv(variable, value)
         folder = Path(name)
         (folder / "mappings").mkdir()
-        (folder / "mappings" / "handoff.toml").write_text("version = 1\n")
+        (folder / "mappings" / "handoff.toml").write_text(MAPPING)
         (folder / "access_token").write_text("readable by all\n")
         (folder / "private_folder").mkdir(mode=0o700)
         (folder / "binary_secret").write_bytes(b"\xff\xfe")
@@ -652,9 +656,6 @@ def test_fuzzed_configs_only_ever_raise_config_error(fuzz_folder: Path, document
         assert exc.problems
         assert all(problem.startswith(str(path)) for problem in exc.problems)
         assert all(value not in str(exc) for value in ENV.values())
-
-
-SHIPPED = Path(__file__).resolve().parents[2] / "mappings" / "handoff"
 
 
 def test_two_mas_upserting_one_key_without_a_prefix_are_refused(folder: Path) -> None:

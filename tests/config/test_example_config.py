@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -79,10 +80,10 @@ def test_the_example_validates(secrets_in_environment) -> None:
 def test_the_example_validates_anywhere_with_its_mappings_beside_it(
     secrets_in_environment, tmp_path: Path
 ) -> None:
-    """Copied elsewhere with placeholder mappings, as a deployment would: paths follow the file."""
+    """Copied elsewhere with its mappings, as a deployment would: paths follow the file."""
     for flow in tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["flows"].values():
         (tmp_path / flow["mapping"]).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / flow["mapping"]).write_text("version = 1\n")
+        shutil.copy(REPO / flow["mapping"], tmp_path / flow["mapping"])
     copy = tmp_path / "config.toml"
     copy.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
 

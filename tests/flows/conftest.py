@@ -55,6 +55,11 @@ class FlowEnv:
         self.rep_ids = self.sf.seed({"User": [dict(rep) for rep in REPS]})["User"]
 
     # ---- running --------------------------------------------------------------------------------
+    def configure(self, system: str, **keys: Any) -> None:
+        """Rewrite the config with more keys in ``system``'s table (a Marketo initial load)."""
+        settings = {system: {key: (value, "") for key, value in keys.items()}}
+        write_sandbox_config(self.sandbox, self.config_path, state_url=self.state_url, settings=settings)
+
     def run(self, flow: str = "handoff") -> RunOutcome:
         """One cycle of ``flow``, as ``revloop run`` does it (config reloaded, so mapping edits apply)."""
         self.config = load_config(self.config_path)

@@ -82,3 +82,21 @@ def test_nothing_is_written_outside_the_state_folder_and_tmp(flow_sandbox, tmp_p
     assert files(*read_only) == before
     written = {path.name for path in state.iterdir()}
     assert {"revloop.db", "revloop.db.heartbeat", "revloop.db.handoff.lock"} <= written
+
+
+def test_a_refused_run_is_logged_by_its_reason_without_a_traceback(sqlite_env, tmp_path, caplog) -> None:
+    from connector.config import load_config
+    from connector.daemon import RunWatch, _tick
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("version = 2\nkind = [\n", encoding="utf-8")
+    text = sqlite_env.config_path.read_text(encoding="utf-8")
+    mapping = str(sqlite_env.config.flow("handoff").mapping)
+    sqlite_env.config_path.write_text(text.replace(mapping, str(broken)), encoding="utf-8")
+    config = load_config(sqlite_env.config_path)
+
+    _tick(config, "handoff", sqlite_env.engine, RunWatch(max_run_s=60))
+
+    (record,) = [r for r in caplog.records if r.name == "connector.daemon"]
+    assert record.levelname == "ERROR" and record.exc_info is None
+    assert "flow handoff window" in record.getMessage() and "TOML syntax error" in record.getMessage()

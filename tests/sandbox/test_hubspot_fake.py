@@ -7,6 +7,10 @@ import time
 import pytest
 
 from connector.systems.http import PinnedSession
+from connector.systems.network import ConnectPolicy
+
+LOOPBACK = ConnectPolicy("test", allow_private_network=True)
+"""The test servers listen on 127.0.0.1, which only an explicit opt-in may reach."""
 
 pytest_plugins = ("conftest_hubspot",)
 
@@ -16,7 +20,7 @@ CONTACTS = "/crm/v3/objects/contacts"
 @pytest.fixture
 def api(hubspot_sandbox, hubspot_fake):
     """``api(method, path, json=...)`` → requests.Response, authenticated with the fake's token."""
-    session = PinnedSession(ca_bundle=str(hubspot_sandbox.ca_bundle), timeout=10)
+    session = PinnedSession(policy=LOOPBACK, ca_bundle=str(hubspot_sandbox.ca_bundle), timeout=10)
     session.headers["Authorization"] = f"Bearer {hubspot_fake.static_token}"
     base = hubspot_sandbox.url("hubspot")
 

@@ -10,6 +10,10 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceMalformedRequest
 
 from connector.systems.http import PinnedSession
+from connector.systems.network import ConnectPolicy
+
+LOOPBACK = ConnectPolicy("test", allow_private_network=True)
+"""The test servers listen on 127.0.0.1, which only an explicit opt-in may reach."""
 
 pytest_plugins = ("conftest_salesforce",)
 
@@ -104,7 +108,7 @@ def test_query_job_pages_with_locators(sf_bare, sf_api):
 # ---- the real client against the fake ------------------------------------------------------------
 @pytest.fixture
 def simple_sf(sf_sandbox, sf_fake) -> Salesforce:
-    session = PinnedSession(ca_bundle=str(sf_sandbox.ca_bundle), timeout=10)
+    session = PinnedSession(policy=LOOPBACK, ca_bundle=str(sf_sandbox.ca_bundle), timeout=10)
     return Salesforce(
         instance_url=sf_sandbox.url("salesforce"),
         session_id=sf_fake.static_token,

@@ -17,6 +17,10 @@ from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from connector.systems.http import PinnedSession
+from connector.systems.network import ConnectPolicy
+
+LOOPBACK = ConnectPolicy("test", allow_private_network=True)
+"""The test servers listen on 127.0.0.1, which only an explicit opt-in may reach."""
 
 
 @dataclass
@@ -79,7 +83,7 @@ def hostile_environment(monkeypatch: pytest.MonkeyPatch, server: TlsServer) -> N
 
 
 def test_the_pinned_ca_wins_over_requests_ca_bundle(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session:
+    with PinnedSession(policy=LOOPBACK, ca_bundle=str(server.ca_bundle), timeout=5) as session:
         response = session.get(f"{server.url}/ok")
 
     assert response.status_code == 200
@@ -87,12 +91,12 @@ def test_the_pinned_ca_wins_over_requests_ca_bundle(hostile_environment, server:
 
 
 def test_a_ca_bundle_given_as_a_path_is_pinned_too(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=server.ca_bundle, timeout=5) as session:
+    with PinnedSession(policy=LOOPBACK, ca_bundle=server.ca_bundle, timeout=5) as session:
         assert session.get(f"{server.url}/ok").status_code == 200
 
 
 def test_the_pinned_ca_wins_over_an_explicit_verify(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session:
+    with PinnedSession(policy=LOOPBACK, ca_bundle=str(server.ca_bundle), timeout=5) as session:
         assert session.get(f"{server.url}/ok", verify=str(server.other_ca_bundle)).status_code == 200
 
 
@@ -105,7 +109,10 @@ def test_a_plain_session_falls_into_the_trap(hostile_environment, server: TlsSer
 
 
 def test_without_a_pinned_ca_the_environment_decides(hostile_environment, server: TlsServer) -> None:
-    with PinnedSession(timeout=5) as session, pytest.raises(requests.exceptions.SSLError):
+    with (
+        PinnedSession(policy=LOOPBACK, timeout=5) as session,
+        pytest.raises(requests.exceptions.SSLError),
+    ):
         session.get(f"{server.url}/ok")
 
 
@@ -114,7 +121,7 @@ def test_redirects_are_refused_and_not_followed(server: TlsServer, path: str) ->
     before = server.hits["/ok"]
 
     with (
-        PinnedSession(ca_bundle=str(server.ca_bundle), timeout=5) as session,
+        PinnedSession(policy=LOOPBACK, ca_bundle=str(server.ca_bundle), timeout=5) as session,
         pytest.raises(requests.exceptions.TooManyRedirects),
     ):
         session.get(f"{server.url}{path}")
@@ -127,7 +134,7 @@ def test_redirects_are_refused_and_not_followed(server: TlsServer, path: str) ->
 def test_every_request_gets_the_default_timeout() -> None:
     responses.get("https://api.example.test/a", body="a")
     responses.post("https://api.example.test/b", body="b")
-    session = PinnedSession(timeout=7.5)
+    session = PinnedSession(policy=LOOPBACK, timeout=7.5)
 
     session.get("https://api.example.test/a")
     session.post("https://api.example.test/b", json={})
@@ -139,7 +146,7 @@ def test_every_request_gets_the_default_timeout() -> None:
 @responses.activate
 def test_an_explicit_timeout_wins() -> None:
     responses.get("https://api.example.test/slow", body="x")
-    session = PinnedSession(timeout=7.5)
+    session = PinnedSession(policy=LOOPBACK, timeout=7.5)
 
     session.get("https://api.example.test/slow", timeout=(3.05, 90))
 

@@ -28,7 +28,7 @@ def preview(handoff: Handoff, limit: int) -> Preview:
         transaction = connection.begin()
         try:
             rows: list[OutboxRow] = []
-            for page in handoff.reader.read_pages(connection):
+            for page in handoff.reader.read_pages(connection, dry_run=True):
                 for key, snapshot, source_hash in handoff.reader.accept(connection, page):
                     rows.append(OutboxRow(-(len(rows) + 1), key, snapshot, source_hash, attempt=1))
                 if len(rows) >= limit:

@@ -47,11 +47,12 @@ class SourceReader:
         self.kinds = sorted({m.activity for m in self.activity_metrics.values()})
         self._undecided: set[str] = set()  # records of the page being accepted whose rule failed
 
-    def read_pages(self, connection) -> Iterator[Page]:
-        """The source's change stream from the flow's cursor (nothing accepted yet)."""
+    def read_pages(self, connection, *, dry_run: bool = False) -> Iterator[Page]:
+        """The source's change stream from the flow's cursor (nothing accepted yet); ``dry_run`` for a
+        preview, which must start no job on the source's side."""
         cursor = runs.get_cursor(connection, self.ctx.flow, STREAM)
         obj = self.mapping.spec.source.object
-        return self.ctx.source.read_changes(obj, cursor, self.fields, activities=self.kinds)
+        return self.ctx.source.read_changes(obj, cursor, self.fields, activities=self.kinds, dry_run=dry_run)
 
     def pages(self) -> Iterator[Page]:
         """Read and accept every page of changes since the cursor; yields each page once it is durable."""

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 _GUID_NAMESPACE = uuid.UUID("6f1f4c1e-3c5b-4f7e-9a55-7265766c6f6f")
@@ -127,6 +127,18 @@ class ActivityLog:
         previous = self._latest_date[-1] if self._latest_date else when
         self._latest_date.append(max(previous, when))
         return entry
+
+    def sort_by_date(self) -> None:
+        """Move backdated entries (history seeded after later activities) to where their date puts them
+        in Marketo's date-ordered log. Entries keep their ids; positions after the first move shift."""
+        if all(earlier.at <= later.at for earlier, later in pairwise(self.entries)):
+            return
+        entries = sorted(self.entries, key=lambda entry: (entry.at, entry.id))
+        self.entries, self._by_type, self._latest_date = [], {}, []
+        for entry in entries:
+            self._by_type.setdefault(entry.type_id, []).append(len(self.entries))
+            self.entries.append(entry)
+            self._latest_date.append(max(self._latest_date[-1], entry.at) if self._latest_date else entry.at)
 
     def position_since(self, epoch: float) -> int:
         """The first position from which every later activity is dated at or after ``epoch``."""

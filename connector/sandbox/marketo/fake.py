@@ -1,13 +1,19 @@
-"""A stateful fake of Marketo's REST API (identity, leads, activities, static lists), wire-faithful.
+"""A stateful fake of Marketo's REST API (identity, leads, activities, static lists, bulk lead extract).
 
 Every answer is HTTP 200 with the Marketo envelope ``{requestId, success, result, errors, warnings,
 nextPageToken?, moreResult?}`` and quoted error codes; only the URI limit (414) and bad client
 credentials (401 from the identity endpoint) use HTTP status codes. Knobs beyond the framework's:
-``max_concurrent`` (default 10, answered with 615). Seed shape::
+``max_concurrent`` (default 10, answered with 615) and the export limits (``export_daily_bytes``,
+``export_hold``, ``export_filters``; see :mod:`connector.sandbox.marketo.exports`). Seed shape::
 
-    {"leads": [{"email": ..., "createdAt"?: ...}],
+    {"leads": [{"email": ..., "createdAt"?: ..., "updatedAt"?: ...}],
      "activities": [{"leadId", "activityTypeId", "primaryAttributeValue", "activityDate"?, "attributes"?}],
-     "lists": [{"id"?, "name"}], "list_members": {"<listId>": [leadIds]}}
+     "lists": [{"id"?, "name"}], "list_members": {"<listId>": [leadIds]},
+     "smart_lists": [{"id", "name", "members": [leadIds]}]}
+
+A lead seeded with an old ``createdAt`` has its New Lead activity at that date, and the activity log
+stays in date order as Marketo's does, so a lead older than a read's ``sinceDatetime`` and untouched
+since never shows up in the activity log: only a list or a bulk extract finds it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.framework import FakeService, Knobs, json_response
 from connector.sandbox.marketo.activities import ActivityLog, parse_time
+from connector.sandbox.marketo.bulk import ROUTES as BULK_ROUTES
+from connector.sandbox.marketo.bulk import ExportEndpoints
+from connector.sandbox.marketo.exports import ExportJobs, ExportLimits
 from connector.sandbox.marketo.leads import LeadStore
 from connector.sandbox.marketo.lists import ListEndpoints, ListStore, seed_lists
 from connector.sandbox.marketo.rest import LeadEndpoints
@@ -49,16 +58,17 @@ _ROUTES = (
     ("/rest/v1/stats/usage.json", "stats_usage", ["GET", "POST"]),
     ("/rest/asset/v1/staticLists.json", "asset_static_lists", ["GET", "POST"]),
     ("/rest/asset/v1/staticList/byName.json", "asset_static_list_by_name", ["GET", "POST"]),
+    *BULK_ROUTES,
 )
 
 
 @dataclass
-class MarketoKnobs(Knobs):
+class MarketoKnobs(ExportLimits, Knobs):
     max_concurrent: int = 10
     """Calls served at once; one more is answered with 615 (Marketo allows 10 per instance)."""
 
 
-class MarketoFake(LeadEndpoints, ListEndpoints, FakeService):
+class MarketoFake(LeadEndpoints, ListEndpoints, ExportEndpoints, FakeService):
     """The Marketo sandbox. ``client_id``/``client_secret`` are generated per instance."""
 
     name = "marketo"
@@ -166,7 +176,9 @@ class MarketoFake(LeadEndpoints, ListEndpoints, FakeService):
                 data.get("activities", []), key=lambda row: parse_time(row.get("activityDate") or _now())
             )
             activity_ids = [self._seed_activity(row) for row in activities]
+            self.log.sort_by_date()
             seed_lists(self.lists, self.store, data.get("lists", []), data.get("list_members", {}))
+            self.exports.seed_smart_lists(data.get("smart_lists", []))
             return {"leads": lead_ids, "activities": activity_ids, "lists": sorted(self.lists.lists)}
 
     def _seed_activity(self, row: Mapping[str, Any]) -> int:
@@ -252,6 +264,7 @@ class MarketoFake(LeadEndpoints, ListEndpoints, FakeService):
         self.log = ActivityLog()
         self.store = LeadStore(self.log)
         self.lists = ListStore()
+        self.exports = ExportJobs(self.store, self.lists, lambda: self.knobs)
         self._current_token: str | None = None
 
 

@@ -154,13 +154,17 @@ class LeadStore:
         self.log.append(lead_id, DELETE_LEAD, str(lead_id), primary_value_id=lead_id)
 
     def seed_lead(self, row: Mapping[str, Any]) -> int:
-        """Load one lead as given (no validation of types); ``createdAt`` dates its New Lead activity."""
+        """Load one lead as given (no validation of types); ``createdAt`` dates its New Lead activity and
+        ``updatedAt`` (default: ``createdAt``) its last change, which logs no activity."""
         created = parse_time(row["createdAt"]) if row.get("createdAt") else None
         values = {name: value for name, value in row.items() if name not in ("createdAt", "updatedAt")}
         unknown = [name for name in values if name not in FIELDS_BY_NAME]
         if unknown:
             raise ValueError(f"seed: unknown lead fields {unknown}")
-        return self.create(values, at=created, lead_id=int(row["id"]) if row.get("id") else None)
+        lead_id = self.create(values, at=created, lead_id=int(row["id"]) if row.get("id") else None)
+        if row.get("updatedAt"):
+            self.leads[lead_id]["updatedAt"] = format_time(parse_time(row["updatedAt"]))
+        return lead_id
 
     # ---- internals -------------------------------------------------------------------------------
     def _log_change(

@@ -78,11 +78,13 @@ class HubSpotSystem:
         fields: Sequence[str],
         *,
         activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
         """Records changed since ``cursor`` (None: all records), 200 a page, in ascending id order.
 
         HubSpot keeps engagement as contact properties, so ``activities`` are not supported: map the
-        properties instead (e.g. ``revloop_pricing_page_views``).
+        properties instead (e.g. ``revloop_pricing_page_views``). Reads start no job: ``dry_run`` changes
+        nothing.
         """
         if activities:
             raise ConfigError(

@@ -33,6 +33,7 @@ from connector.errors import (
 )
 from connector.logs import redact
 from connector.records import RecordError
+from connector.systems.connect_errors import describe_failure
 
 SYSTEM = "hubspot"
 MAX_MESSAGE = 500
@@ -125,10 +126,15 @@ def classify_batch_write(exc: BaseException) -> RemoteError | None:
 
 
 def _classify(exc: BaseException, *, batch_write: bool) -> RemoteError | None:
+    if isinstance(exc, AttributeError) and getattr(exc.__context__, "status", None) == 0:
+        # The client's ApiClient decodes the body of its own TLS-failure exception, which has none.
+        exc = exc.__context__
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     if isinstance(exc, ConnectTimeoutError | SSLError):
-        return TransientError(f"could not connect: {redact(type(exc).__name__)}", system=SYSTEM)
+        return TransientError(
+            describe_failure(exc) or f"could not connect: {type(exc).__name__}", system=SYSTEM
+        )
     if isinstance(exc, ReadTimeoutError | ProtocolError):
         message = (
             f"connection lost after the request was sent ({type(exc).__name__}); it may have been applied"
@@ -138,8 +144,9 @@ def _classify(exc: BaseException, *, batch_write: bool) -> RemoteError | None:
     if not isinstance(status, int) or not hasattr(exc, "headers"):
         return None
     if status == 0:  # the client wraps TLS failures as ApiException(status=0)
+        described = describe_failure(exc)
         return TransientError(
-            f"TLS failure: {redact(getattr(exc, 'reason', ''))[:MAX_MESSAGE]}", system=SYSTEM
+            described or f"TLS failure: {redact(getattr(exc, 'reason', ''))[:MAX_MESSAGE]}", system=SYSTEM
         )
     return classify_response(
         status, parse_body(body), getattr(exc, "headers", None) or {}, batch_write=batch_write

@@ -3,7 +3,9 @@
 The client's API objects are built once (each one owns a urllib3 pool). urllib3's own retries are off:
 the guard alone retries. Calls ask for the raw response (``_preload_content=False``) so the adapter reads
 the exact JSON HubSpot sent and its rate-limit headers, and the client never logs response bodies
-(records) at DEBUG, which it does only for preloaded responses.
+(records) at DEBUG, which it does only for preloaded responses. Each API's urllib3 PoolManager is
+re-pointed at revloop's guarded pools (:func:`connector.systems.network.guard_pool_manager`): every
+connection, a redirect's included, has its address checked, and every request is logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from connector.systems.guard import CallGuard, Classifier
-from connector.systems.hubspot.errors import classify
+from connector.systems.hubspot.errors import SYSTEM, classify
 from connector.systems.hubspot.settings import HubSpotSettings
+from connector.systems.network import ConnectPolicy, guard_pool_manager
 
 DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 
@@ -68,9 +71,24 @@ class HubSpotTransport:
             self.associations = crm.associations.v4.batch_api
             self.lists = crm.lists.lists_api
             self.memberships = crm.lists.memberships_api
+        policy = ConnectPolicy.of(guard.system, SYSTEM, settings)
+        for api in self.apis():
+            guard_pool_manager(api.api_client.rest_client.pool_manager, policy)
 
     def __repr__(self) -> str:
         return f"HubSpotTransport(base_url={self.base_url!r})"
+
+    def apis(self) -> tuple[Any, ...]:
+        """Every client API object this transport calls (each owns its urllib3 PoolManager)."""
+        return (
+            self.objects,
+            self.batch,
+            self.search,
+            self.properties,
+            self.associations,
+            self.lists,
+            self.memberships,
+        )
 
     def call(
         self,

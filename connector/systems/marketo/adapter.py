@@ -1,7 +1,9 @@
 """Marketo as a marketing-automation system, over its REST API with plain requests.
 
 Changes come from the Activities API (New Lead, Change Data Value, Change Score and the requested
-activity kinds) and the leads they mention are read by id, 300 at a time; writes are Sync Leads
+activity kinds) and the leads they mention are read by id, 300 at a time; a flow's first run can read
+the leads that already exist first (a list or bulk export jobs, :mod:`connector.systems.marketo.initial`);
+writes are Sync Leads
 (``createOrUpdate`` keyed by a lookup field, 300 per call); static lists carry segments back.
 Auth, the envelope and error classification live in :mod:`connector.systems.marketo.http` and
 :mod:`connector.systems.marketo.errors`; every call goes through the system's CallGuard.
@@ -10,6 +12,7 @@ Auth, the envelope and error classification live in :mod:`connector.systems.mark
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -27,11 +30,21 @@ from connector.records import (
     WriteResult,
 )
 from connector.systems.guard import CallGuard
-from connector.systems.marketo.changes import PAGE_SIZE, ChangeReader, lead_record, read_fields
+from connector.systems.marketo.bulk import BulkExtract
+from connector.systems.marketo.changes import (
+    PAGE_SIZE,
+    ChangeReader,
+    activity_type_ids,
+    lead_record,
+    read_fields,
+)
 from connector.systems.marketo.errors import PayloadTooLargeError, record_error
 from connector.systems.marketo.http import MarketoClient
+from connector.systems.marketo.initial import InitialLoad, LoadPlan
 from connector.systems.marketo.lists import StaticLists
 from connector.systems.marketo.settings import MarketoSettings
+
+log = logging.getLogger(__name__)
 
 OBJECT = "leads"
 MAX_BATCH = 300
@@ -57,12 +70,17 @@ class MarketoSystem:
         *,
         backfill_days: int = 30,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``backfill_days``: how far back the first run (no cursor) reads; ``clock`` times token renewal."""
+        """``backfill_days``: how far back the first run (no cursor) reads the activity log; ``clock`` times
+        token renewal; ``sleep`` waits between two status polls of a bulk export job."""
         self.guard = guard
         self.client = MarketoClient(settings, guard, clock=clock)
         self._changes = ChangeReader(self.client, self._leads_by_id, backfill_days=backfill_days)
         self._lists = StaticLists(self.client, folder=settings.list_folder)
+        bulk = BulkExtract(self.client, self._field_types, poll_s=settings.initial_load_poll_s, sleep=sleep)
+        plan = LoadPlan.from_settings(settings)
+        self._initial = InitialLoad(plan, self._lists, bulk, backfill_days=backfill_days)
 
     def __repr__(self) -> str:
         return f"MarketoSystem(base_url={self.client.settings.base_url!r})"
@@ -73,15 +91,47 @@ class MarketoSystem:
 
     # ---- reads -----------------------------------------------------------------------------------
     def read_changes(
-        self, obj: str, cursor: Cursor | None, fields: Sequence[str], *, activities: Sequence[str] = ()
+        self,
+        obj: str,
+        cursor: Cursor | None,
+        fields: Sequence[str],
+        *,
+        activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
         """Leads created or changed since ``cursor`` (Activities API), plus activities of ``activities``.
 
         One page per activities page (≤ 300 activities); its records are the current state of the leads
         it mentions. The last page's cursor starts the next run; a run with no changes is one call.
+        A first run (no cursor) with an ``initial_load`` configured, or a cursor in that load, first reads
+        the load's pages (≤ 300 leads, no activities) and then the activity log from ``backfill_days``
+        before the load started; a load that must wait for a later run ends the pages early.
+        ``dry_run`` (a preview) never starts the load's export jobs or list reads: it reads the activity
+        log only, and says so.
         """
         _check_object(obj)
-        return self._changes.activities(cursor, fields, activities)
+        activity_type_ids(activities)  # an unknown kind is a ConfigError before any call
+        if not self._initial.pending(cursor):
+            return self._changes.activities(cursor, fields, activities)
+        if dry_run:
+            log.warning(
+                "marketo: the first run also loads the leads that already exist (initial_load = %s); "
+                "a preview shows only the activity log's changes",
+                self._initial.plan.key if self._initial.plan else "activities",
+            )
+            since = None if cursor is None else {"since": cursor["since"]}
+            return self._changes.activities(since, fields, activities)
+        return self._load_then_changes(cursor, fields, activities)
+
+    def _load_then_changes(
+        self, cursor: Cursor | None, fields: Sequence[str], activities: Sequence[str]
+    ) -> Iterator[Page]:
+        last = cursor
+        for page in self._initial.pages(cursor, fields):
+            yield page
+            last = page.cursor
+        if not self._initial.pending(last):
+            yield from self._changes.activities(last, fields, activities)
 
     def read_by_keys(
         self, obj: str, key_field: str, keys: Sequence[str], fields: Sequence[str]
@@ -116,6 +166,9 @@ class MarketoSystem:
 
     def _leads_by_id(self, lead_ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         return list(self.read_by_keys(OBJECT, "id", lead_ids, fields))
+
+    def _field_types(self) -> dict[str, str]:
+        return {name: field.type for name, field in self.describe(OBJECT).fields.items()}
 
     # ---- writes ----------------------------------------------------------------------------------
     def upsert(

@@ -1,7 +1,9 @@
 """Marketo's change stream: the activity log, paged by Marketo paging tokens.
 
 A cursor is ``{"token": <nextPageToken>}``. Marketo's activity log is append-only, so the token of the
-last page starts the next run: a run with no changes costs exactly one call.
+last page starts the next run: a run with no changes costs exactly one call. ``{"since": <ISO time>}``
+(what an initial load leaves, :mod:`connector.systems.marketo.initial`) starts at a paging token for
+that time; no cursor starts ``backfill_days`` ago.
 """
 
 from __future__ import annotations
@@ -135,16 +137,22 @@ class ChangeReader:
                 return
 
     def _start_token(self, cursor: Cursor | None) -> str:
-        if cursor is not None:
-            token = cursor.get("token") if isinstance(cursor, Mapping) else None
-            if not isinstance(token, str) or not token:
-                raise ConfigError(f"marketo: {cursor!r} is not a Marketo cursor (expected {{'token': ...}})")
+        if cursor is None:
+            return self._token_since(datetime.now(UTC) - timedelta(days=self.backfill_days))
+        token = cursor.get("token") if isinstance(cursor, Mapping) else None
+        if isinstance(token, str) and token:
             return token
-        since = datetime.now(UTC) - timedelta(days=self.backfill_days)
+        since = cursor.get("since") if isinstance(cursor, Mapping) else None
+        if isinstance(since, str) and since:
+            return self._token_since(datetime.fromisoformat(since.replace("Z", "+00:00")))
+        raise ConfigError(f"marketo: {cursor!r} is not a Marketo cursor (expected {{'token': ...}})")
+
+    def _token_since(self, moment: datetime) -> str:
+        """A paging token for the activity log from ``moment`` on (one call)."""
         body = self.client.get(
             "activities.pagingtoken",
             "activities/pagingtoken.json",
-            {"sinceDatetime": since.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            {"sinceDatetime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
         )
         return str(body["nextPageToken"])
 

@@ -30,6 +30,7 @@ from connector.errors import (
 )
 from connector.logs import redact
 from connector.records import RecordError
+from connector.systems.connect_errors import describe_failure
 
 SYSTEM = "marketo"
 
@@ -40,6 +41,13 @@ class PayloadTooLargeError(RemoteError):
 
 class UriTooLongError(RemoteError):
     """HTTP 414: the URI passed Marketo's 8 KB limit; the caller resends as POST with ``_method=GET``."""
+
+
+class ExportLimitError(RemoteError):
+    """1029: a bulk export limit: too many jobs queued, the daily export allocation used up, or the job
+    is queued already. The message says which; the bulk extract waits or pauses the load."""
+
+    category = ErrorCategory.THROTTLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,8 @@ ENVELOPE_CODES: Mapping[str, CodeRule] = {
     "615": CodeRule(ThrottledError, "concurrency limit of 10 calls in flight reached", CONCURRENCY_WAIT_S),
     "616": CodeRule(RemoteError, "the subscription type has no API access"),
     "713": CodeRule(TransientError, "transient error inside Marketo"),
+    "1029": CodeRule(ExportLimitError, "bulk export limit: 10 jobs queued, or the daily export allocation"),
+    "1035": CodeRule(RemoteError, "the subscription does not offer this bulk export filter"),
     "1006": CodeRule(SchemaDriftError, "a field named in the request does not exist: check the mapping"),
 }
 """Request-level codes. Unlisted 1xxx and 7xx codes refuse the request's content (RecordRejectedError);
@@ -128,7 +138,7 @@ def classify_transport(exc: BaseException) -> RemoteError | None:
         return None
     name = type(exc).__name__
     if isinstance(exc, requests.ConnectTimeout) or _never_sent(exc):
-        return TransientError(f"could not connect ({name})", system=SYSTEM)
+        return TransientError(describe_failure(exc) or f"could not connect ({name})", system=SYSTEM)
     if isinstance(
         exc, requests.ReadTimeout | requests.ConnectionError | requests.exceptions.ChunkedEncodingError
     ):

@@ -9,15 +9,18 @@ of a URL that a proxy, urllib3's DEBUG log or an exception could show. The token
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.logs import redact, register_secret
+from connector.systems.connect_errors import describe_failure
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
 from connector.systems.marketo.errors import (
@@ -33,6 +36,8 @@ MAX_URI_CHARS = 8000
 """Marketo refuses URIs over 8 KB (414); longer reads are sent as POST with ``_method=GET``."""
 RENEW_MARGIN_S = 60.0
 """Fetch a new token this long before the current one expires."""
+SPOOL_BYTES = 8 * 1024 * 1024
+"""A downloaded export file stays in memory up to this size, then moves to a temporary file."""
 
 Envelope = dict[str, Any]
 
@@ -51,10 +56,10 @@ class MarketoClient:
         self.guard = guard
         self.rest_url = settings.base_url.rstrip("/") + "/v1/"
         self.asset_url = settings.base_url.rstrip("/") + "/asset/v1/"
+        # Bulk endpoints are not under /rest: https://<munchkin>.mktorest.com/bulk/v1/
+        self.bulk_url = settings.base_url.rstrip("/").removesuffix("/rest") + "/bulk/v1/"
         self._token_url = settings.identity_url.rstrip("/") + "/oauth/token"
-        self._session = PinnedSession(
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
-        )
+        self._session = PinnedSession.for_system(settings, name=guard.system, kind=SYSTEM)
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -101,6 +106,30 @@ class MarketoClient:
             endpoint, send, classify=classify_transport, idempotent=idempotent, refresh_auth=self._renew_token
         )
 
+    def download(self, endpoint: str, url: str) -> IO[bytes]:
+        """GET a file (a bulk export), streamed into a temporary file that is returned at offset 0.
+
+        A retried download starts over in a new file. A status other than 200 (404: the job is unknown,
+        not completed or its file expired) raises the classified RemoteError with that status; a JSON
+        envelope instead of the file (an expired token) raises the envelope's error.
+        """
+
+        def fetch() -> IO[bytes]:
+            headers = {"Authorization": f"Bearer {self._token}"}
+            with self._send("GET", url, headers=headers, stream=True) as response:
+                if response.status_code != 200:
+                    raise http_error(response.status_code, endpoint=endpoint, body=response.text[:200])
+                if "json" in response.headers.get("Content-Type", ""):
+                    _envelope(response, endpoint)
+                sink = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller's to close
+                for chunk in response.iter_content(chunk_size=64 * 1024):
+                    sink.write(chunk)
+            sink.seek(0)
+            return sink
+
+        self._ensure_token()
+        return self.guard.call(endpoint, fetch, classify=classify_transport, refresh_auth=self._renew_token)
+
     # ---- the access token ------------------------------------------------------------------------
     def _ensure_token(self) -> None:
         with self._lock:
@@ -131,11 +160,12 @@ class MarketoClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
             return self._session.request(method, url, **kwargs)
-        except requests.exceptions.SSLError:
-            raise ConfigError(
-                f"marketo: the TLS certificate of {self.settings.base_url} is not trusted; "
+        except requests.exceptions.SSLError as exc:
+            problem = describe_failure(exc) or (
+                f"the TLS certificate of {urlsplit(url).netloc} is not trusted; "
                 "set marketo.ca_bundle to the CA that signed it"
-            ) from None
+            )
+            raise ConfigError(f"marketo: {problem}") from None
 
 
 def _envelope(response: requests.Response, endpoint: str) -> Envelope:

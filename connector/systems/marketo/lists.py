@@ -61,19 +61,31 @@ class StaticLists:
         """The lead id of every member, 300 per call."""
         return (str(row["id"]) for row in self._member_rows(list_id, "id"))
 
+    def member_page(
+        self, list_id: str | int, fields: Sequence[str], token: str | None
+    ) -> tuple[list[Record], str | None]:
+        """One page (≤ 300) of members from ``token`` (None: the first page), and the next page's token
+        (None when this page was the last): one call, for readers that keep their place between runs."""
+        rows, token = self._page(list_id, read_fields(fields), token)
+        return [lead_record(row, fields) for row in rows], token
+
     def _member_rows(self, list_id: str | int, fields: str) -> Iterator[Mapping[str, Any]]:
         """The raw member rows, following ``nextPageToken``."""
-        params: dict[str, Any] = {"batchSize": PAGE_SIZE} | ({"fields": fields} if fields else {})
-        path = f"lists/{_numeric(list_id, 'list_id')}/leads.json"
         token = None
         while True:
-            envelope = self.client.get(
-                "lists.members", path, {**params, **({"nextPageToken": token} if token else {})}
-            )
-            yield from envelope.get("result") or []
-            token = envelope.get("nextPageToken")
-            if not token or not envelope.get("result"):
+            rows, token = self._page(list_id, fields, token)
+            yield from rows
+            if token is None:
                 return
+
+    def _page(self, list_id: str | int, fields: str, token: str | None) -> tuple[list[Any], str | None]:
+        params: dict[str, Any] = {"batchSize": PAGE_SIZE} | ({"fields": fields} if fields else {})
+        if token:
+            params["nextPageToken"] = token
+        path = f"lists/{_numeric(list_id, 'list_id')}/leads.json"
+        envelope = self.client.get("lists.members", path, params)
+        rows = envelope.get("result") or []
+        return rows, (envelope.get("nextPageToken") or None) if rows else None
 
     def find_or_create(self, name: str) -> str:
         """The id of the static list named ``name``, created in ``folder`` when missing.

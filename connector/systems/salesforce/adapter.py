@@ -55,9 +55,7 @@ class SalesforceSystem:
         self.guard = guard
         self.lag_s = lag_s
         self.classify = SalesforceClassifier()
-        self.session = PinnedSession(
-            ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None, timeout=settings.timeout_s
-        )
+        self.session = PinnedSession.for_system(settings, name=guard.system, kind=self.kind)
         self.session.hooks["response"].append(self._observe)
         self.bulk = BulkQuery(self._call, sleep=sleep)
         self._sf: Salesforce | None = None
@@ -75,9 +73,17 @@ class SalesforceSystem:
             self.guard.observe_vendor_remaining(int(daily["Remaining"]))
 
     def read_changes(
-        self, obj: str, cursor: Cursor | None, fields: Sequence[str], *, activities: Sequence[str] = ()
+        self,
+        obj: str,
+        cursor: Cursor | None,
+        fields: Sequence[str],
+        *,
+        activities: Sequence[str] = (),
+        dry_run: bool = False,
     ) -> Iterator[Page]:
-        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities."""
+        """One Page per SOQL page (≤ 2,000 records); Salesforce reports no marketing activities.
+
+        Queries start no job, so ``dry_run`` changes nothing."""
         window = ChangeWindow.from_cursor(cursor)
         for answer in self._pages(window.query(obj, fields)):
             records = tuple(to_record(raw) for raw in answer["records"])

@@ -3,7 +3,8 @@
 ``classify`` turns any exception of simple-salesforce or requests into a RemoteError for the call guard;
 ``record_error`` turns one refused record of a collection or bulk job into a RecordError. Messages are
 built from the vendor's error code and message only (never from exception texts, which carry URLs with
-SOQL and response bodies) and pass through :func:`connector.logs.redact`.
+SOQL and response bodies) and pass through :func:`connector.logs.redact`; a connection failure is told by
+the description revloop's connections give it (host, port, certificate problem).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from connector.errors import (
 )
 from connector.logs import redact
 from connector.records import RecordError
+from connector.systems.connect_errors import describe_failure
 
 SYSTEM = "salesforce"
 
@@ -158,7 +160,7 @@ def from_transport(exc: requests.RequestException) -> RemoteError | None:
     """Connection failures: before the request was sent they are transient, after it ambiguous."""
     kind = type(exc).__name__
     if isinstance(exc, requests.ConnectTimeout):
-        return TransientError(f"connect timeout ({kind})", system=SYSTEM)
+        return TransientError(describe_failure(exc) or f"connect timeout ({kind})", system=SYSTEM)
     if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
         return AmbiguousError(
             f"the answer did not arrive ({kind}); the request may have been applied", system=SYSTEM
@@ -183,5 +185,5 @@ def _connection_error(exc: requests.ConnectionError) -> RemoteError:
     if isinstance(exc, requests.exceptions.SSLError) or isinstance(
         reason, NewConnectionError | NameResolutionError | ConnectTimeoutError
     ):
-        return TransientError(f"could not connect ({name})", system=SYSTEM)
+        return TransientError(describe_failure(exc) or f"could not connect ({name})", system=SYSTEM)
     return AmbiguousError(f"the connection broke after the request was sent ({name})", system=SYSTEM)
