@@ -122,7 +122,8 @@ class World:
         if roll < 0.03:
             candidates = [f"{box}@{domain}" for box in ROLE_BOXES]
         elif roll < 0.13:
-            candidates = [f"{first}.{last}{n or ''}@{d}" for n in range(50) for d in PERSONAL_DOMAINS]
+            domain = self.rng.choice(PERSONAL_DOMAINS)  # a namesake there gets a number: ken.sato2@gmail.com
+            candidates = [f"{first}.{last}{n or ''}@{domain}" for n in range(50)]
         else:
             local = form.format(f=first[0], first=first, last=last)
             candidates = [f"{local}{n or ''}@{domain}" for n in range(50)]
