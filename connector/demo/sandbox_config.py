@@ -52,10 +52,12 @@ def write_sandbox_config(
         for kind, spec in SYSTEMS.items()
         if kind in sandbox.fakes
     ]
-    mappings = shipped_mappings_dir() / "handoff"
+    mappings = shipped_mappings_dir()
     flows = _FLOWS.format(
-        hubspot_mapping=mappings / "hubspot__salesforce.toml",
-        marketo_mapping=mappings / "marketo__salesforce.toml",
+        hubspot_mapping=mappings / "handoff" / "hubspot__salesforce.toml",
+        marketo_mapping=mappings / "handoff" / "marketo__salesforce.toml",
+        feedback_mapping=mappings / "feedback" / "salesforce__hubspot.toml",
+        marketo_feedback_mapping=mappings / "feedback" / "salesforce__marketo.toml",
     )
     path.write_text(
         _HEADER + f"[state]\nurl = {_toml(state_url)}\n\n" + "\n".join(tables) + "\n" + flows,
@@ -123,5 +125,18 @@ kind = "handoff"
 source = "marketo"
 target = "salesforce"
 mapping = "{marketo_mapping}"
+schedule = "every 5m"
+
+[flows.feedback]                     # sales' progress in Salesforce goes back to the HubSpot contacts
+source = "salesforce"
+target = "hubspot"
+mapping = "{feedback_mapping}"
+schedule = "every 5m"
+
+[flows.marketo_feedback]             # ... and to the Marketo leads
+kind = "feedback"
+source = "salesforce"
+target = "marketo"
+mapping = "{marketo_feedback_mapping}"
 schedule = "every 5m"
 """

@@ -5,7 +5,8 @@ sends itself SIGKILL there: no cleanup, no flush, like a power cut. Unset, this 
 
 The points: after_accept (a page is queued and the cursor moved), after_claim (a batch is in flight),
 after_send (the target answered, nothing recorded yet), after_commit (the batch is recorded),
-after_writeback_send and after_task_send (a follow-up stage answered, nothing recorded yet).
+after_writeback_send, after_task_send and after_nurture_send (a follow-up stage answered, nothing
+recorded yet).
 """
 
 from __future__ import annotations

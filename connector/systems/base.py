@@ -1,5 +1,6 @@
 """What a system is: the :class:`System` interface every adapter implements, the optional capabilities
-(:class:`Lists`, :class:`Associations`) some add, and the :class:`SystemSpec` each vendor subpackage declares.
+(:class:`Lists`, :class:`Owners`, :class:`Associations`) some add, and the :class:`SystemSpec` each vendor
+subpackage declares.
 
 A new system is a subpackage ``connector/systems/<kind>/``: its settings model (``settings.py``), its
 adapter (``adapter.py``, a class implementing :class:`System`), a ``SPEC`` in its ``__init__.py``, and one
@@ -99,6 +100,15 @@ class Lists(Protocol):
 
     def remove_from_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
         """Remove records from the list, batched to the vendor maximum."""
+
+
+@runtime_checkable
+class Owners(Protocol):
+    """The users records can be assigned to (HubSpot owners), found by email: how a Salesforce owner
+    becomes the same person's owner in another system. Test with ``isinstance(system, Owners)``."""
+
+    def owners_by_email(self) -> dict[str, str]:
+        """Every active owner's id in this system, by lower-cased email."""
 
 
 @runtime_checkable

@@ -58,7 +58,7 @@ def documented_keys(section: str) -> set[str]:
 def test_the_example_validates(secrets_in_environment) -> None:
     config = load_config(EXAMPLE)
 
-    assert set(config.flows) == {"handoff", "marketo_handoff"}
+    assert set(config.flows) == {"handoff", "marketo_handoff", "feedback", "marketo_feedback"}
     handoff = config.flow("handoff")
     assert (handoff.kind, handoff.source, handoff.target) == ("handoff", "hubspot", "salesforce")
     assert handoff.mapping == REPO / "mappings" / "handoff" / "hubspot__salesforce.toml"
@@ -67,6 +67,12 @@ def test_the_example_validates(secrets_in_environment) -> None:
     assert (marketo.kind, marketo.source, marketo.target) == ("handoff", "marketo", "salesforce")
     assert marketo.mapping == REPO / "mappings" / "handoff" / "marketo__salesforce.toml"
     assert marketo.enabled is False
+    feedback = config.flow("feedback")
+    assert (feedback.kind, feedback.source, feedback.target) == ("feedback", "salesforce", "hubspot")
+    assert feedback.mapping == REPO / "mappings" / "feedback" / "salesforce__hubspot.toml"
+    marketo_feedback = config.flow("marketo_feedback")
+    assert (marketo_feedback.source, marketo_feedback.target) == ("salesforce", "marketo")
+    assert marketo_feedback.enabled is False
     assert {config.salesforce.secret(n) for n in ("client_id", "client_secret")} == {
         SECRETS["SALESFORCE_CLIENT_ID"],
         SECRETS["SALESFORCE_CLIENT_SECRET"],

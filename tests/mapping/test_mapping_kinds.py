@@ -9,6 +9,7 @@ import pytest
 from pydantic import Field
 
 from connector.errors import ConfigError, MappingError
+from connector.flows import known_kinds
 from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.mappings import load_flow_mapping
 from connector.mapping import Direction, FieldSection, MappingSpec, Strict, build_mapping
@@ -16,6 +17,7 @@ from connector.mapping.conflicts import WritePolicy
 from connector.mapping.spec import FieldSpec
 
 SOURCE = "mappings/handoff/kinds.toml"
+KNOWN = ", ".join(known_kinds())
 
 CORE = {
     "source": {"object": "contacts", "key": "hs_object_id"},
@@ -180,8 +182,8 @@ def test_load_flow_mapping_reads_a_version_1_file_as_a_handoff(tmp_path):
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        ("version = 2\n", "kind: required key is missing; the flow kind this mapping is for: handoff"),
-        ('version = 2\nkind = "teleport"\n', "kind: unknown flow kind 'teleport'; known flows: handoff"),
+        ("version = 2\n", f"kind: required key is missing; the flow kind this mapping is for: {KNOWN}"),
+        ('version = 2\nkind = "teleport"\n', f"kind: unknown flow kind 'teleport'; known flows: {KNOWN}"),
     ],
 )
 def test_load_flow_mapping_needs_a_known_kind(tmp_path, header, expected):

@@ -24,7 +24,7 @@ def test_mappings_are_shipped():
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.relative_to(MAPPINGS).as_posix())
 def test_every_shipped_mapping_loads(path):
     mapping = load_flow_mapping(path)
-    assert mapping.spec.version == 2 and mapping.spec.kind == "handoff"
+    assert mapping.spec.version == 2 and mapping.spec.kind == path.parent.name  # mappings/<kind>/
     assert mapping.spec.description
 
 

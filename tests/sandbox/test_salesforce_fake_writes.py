@@ -331,3 +331,25 @@ def test_seed_and_dump_state(sf_bare):
     assert state["Contact"][0]["OwnerId"] == sf_bare.api_user_id and "Lead" not in state
     with pytest.raises(ValueError, match="unknown objects"):
         sf_bare.seed({"Leads": []})
+
+
+def test_converting_with_an_opportunity_makes_the_contact_its_primary_role(sf_bare, sf_api):
+    [created] = upsert(sf_api, [lead("ma-1", FirstName="Hana", Email="hana@acme.example")])
+
+    converted = sf_bare.convert_lead(created["id"], opportunity_name="Acme - first order")
+
+    opportunity = sf_api("GET", f"sobjects/Opportunity/{converted['opportunityId']}").get_json()
+    row = sf_api("GET", f"sobjects/Lead/{created['id']}").get_json()
+    assert (opportunity["Name"], opportunity["StageName"], opportunity["IsClosed"]) == (
+        "Acme - first order",
+        "Prospecting",
+        False,
+    )
+    assert opportunity["AccountId"] == converted["accountId"]
+    assert row["ConvertedOpportunityId"] == converted["opportunityId"]
+    (role,) = sf_bare.org.records["OpportunityContactRole"].values()
+    assert (role["OpportunityId"], role["ContactId"], role["IsPrimary"]) == (
+        converted["opportunityId"],
+        converted["contactId"],
+        True,
+    )

@@ -16,7 +16,7 @@ from connector.errors import ErrorCategory
 from connector.records import Outcome, Outgoing, Page
 from connector.sandbox.framework import FakeService
 from connector.systems import SYSTEMS
-from connector.systems.base import Associations, Lists, System
+from connector.systems.base import Associations, Lists, Owners, System
 
 pytest_plugins = ("conftest_salesforce", "conftest_hubspot", "conftest_marketo")
 
@@ -87,7 +87,7 @@ def hubspot_subject(make_hubspot, hubspot_fake) -> Subject:
         fixed={},
         refused=Outgoing("not-an-email", {"firstname": "Refused"}),
         seed=seed,
-        capabilities={Lists, Associations},
+        capabilities={Lists, Owners, Associations},
     )
 
 
@@ -129,7 +129,7 @@ def test_the_adapter_is_registered_and_declares_its_capabilities(subject):
     system = subject.system
     assert isinstance(system, System) and system.kind in SYSTEMS
     assert isinstance(system, SYSTEMS[system.kind].adapter_class())
-    assert {cap for cap in (Lists, Associations) if isinstance(system, cap)} == subject.capabilities
+    assert {cap for cap in (Lists, Owners, Associations) if isinstance(system, cap)} == subject.capabilities
 
 
 def test_check_is_one_authenticated_call_once_signed_in(subject):

@@ -186,3 +186,43 @@ def test_bulk_query_streams_every_row_through_the_guard(make_salesforce, sf_fake
     assert set(ids) < {r.id for r in found}
     assert adapter.guard.calls["bulk.create"] == 1 and adapter.guard.calls["bulk.results"] == 1
     assert adapter.guard.total_calls == sf_fake.total_calls  # every request went through the guard
+
+
+def test_a_small_first_load_reads_soql_pages_and_ends_with_the_next_runs_cursor(make_salesforce, sf_fake):
+    seed_leads(sf_fake, 5)
+    adapter = make_salesforce()
+
+    pages = list(adapter.read_all("Lead", [MA_ID], bulk_above=10))
+
+    assert sorted(r.fields[MA_ID] for p in pages for r in p.records) == [f"ma-{i}" for i in range(5)]
+    assert adapter.guard.calls["query"] == 1 and adapter.guard.calls["bulk.create"] == 0
+    (next_run,) = adapter.read_changes("Lead", pages[-1].cursor, [MA_ID])
+    assert next_run.records[-1].fields[MA_ID] == "ma-4"
+
+
+def test_a_large_first_load_is_one_bulk_query_job_handed_out_in_pages(make_salesforce, sf_fake, monkeypatch):
+    seed_leads(sf_fake, 4500)
+    adapter = make_salesforce()
+
+    pages = list(adapter.read_all("Lead", [MA_ID, "IsConverted"], bulk_above=1000))
+
+    assert [len(p.records) for p in pages] == [2000, 2000, 500]
+    assert len({r.id for p in pages for r in p.records}) == 4500
+    assert adapter.guard.calls["query"] == 1  # the first page tells the size; the job reads the rest
+    assert adapter.guard.calls["bulk.create"] == 1 and adapter.guard.calls["bulk.results"] == 1
+    assert pages[0].records[0].fields["IsConverted"] == "false"  # Bulk 2.0 answers text
+    assert "last" in pages[0].cursor  # a crash resumes right after the last page accepted
+    again = [
+        r.fields[MA_ID] for p in adapter.read_changes("Lead", pages[-1].cursor, [MA_ID]) for r in p.records
+    ]
+    assert again[-1] == "ma-4499" and len(again) <= 62  # incremental from here: only the read lag's overlap
+
+
+def test_a_dry_run_first_load_starts_no_bulk_job(make_salesforce, sf_fake):
+    seed_leads(sf_fake, 2500)
+    adapter = make_salesforce()
+
+    pages = list(adapter.read_all("Lead", [MA_ID], bulk_above=1000, dry_run=True))
+
+    assert sum(len(p.records) for p in pages) == 2500
+    assert adapter.guard.calls["bulk.create"] == 0 and adapter.guard.calls["query.more"] == 1

@@ -25,6 +25,7 @@ from connector.flows.handoff.match import Destination, IdentityMatcher, Source
 from connector.flows.handoff.sections import fields_needing_current
 from connector.mapping import MappedRecord, MappingFailure, map_record
 from connector.mapping.conflicts import same_value
+from connector.mapping.echoes import keep_unchanged
 from connector.mapping.transforms import is_blank
 from connector.matching import IdentityDecision
 from connector.records import ObjectSchema, RecordError
@@ -36,8 +37,6 @@ from connector.state.outbox import OutboxRow
 ID_FIELD = "Id"
 PERSON_FIELDS = ("Email", "FirstName", "LastName")
 """Who the person is, on every people object; the Lead's Company is one more (see ``guarded_fields``)."""
-
-__all__ = ["BatchPlan", "Destination", "HandoffPlanner", "PlannedWrite", "guarded_fields", "record_context"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,14 @@ def guarded_fields(mapping: HandoffMapping, obj: str) -> tuple[str, ...]:
     return tuple(name for name in names if name in fields and fields[name].conflict is None)
 
 
+def entry_fields(mapping: HandoffMapping) -> tuple[str, ...]:
+    """The values a written record's identity entry keeps: those conflict rules and the identity guard
+    read, and the upsert keys (a record revloop created carries its own)."""
+    target = mapping.spec.target
+    keys = (target.upsert_key, *([target.contact_upsert_key] if target.contact_upsert_key else []))
+    return (*fields_needing_current(mapping), *PERSON_FIELDS, "Company", "Phone", *keys)
+
+
 class HandoffPlanner:
     """Turns claimed outbox rows into a BatchPlan. Reads the store; never calls a system itself."""
 
@@ -130,6 +137,8 @@ class HandoffPlanner:
             if isinstance(mapped, MappingFailure):
                 plan.failures.append((row, mapped.record_error()))
                 continue
+            # Source values revloop itself wrote (the feedback's) are no change: what they map to stays.
+            mapped = keep_unchanged(self.mapping.fields, mapped, row.payload.get("echoes", ()), last_written)
             entry = current.get(destination.target_id or "")
             before = dict(entry.fields) if entry is not None else None
             write = PlannedWrite(row, destination, mapped, last_written, before)

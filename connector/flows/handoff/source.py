@@ -18,8 +18,10 @@ from connector.flows.handoff.sections import fields_needing_current, qualify
 from connector.flows.pipeline import ErrorReporter
 from connector.mapping import Mapping as MappingFile
 from connector.mapping import RuleEvaluationError, compute_metrics, required_source_fields
+from connector.mapping.echoes import echoed_fields
 from connector.records import Activity, Page, Record, RecordError
 from connector.state import activity, links, outbox, runs, sync_errors
+from connector.state.written import values_written
 
 STREAM = "source"
 
@@ -90,6 +92,7 @@ class SourceReader:
         linked = links.targets_of(connection, ctx.source.name, source_object, ids, ctx.target.name)
         synced = links.synced_states(connection, self.direction, ids)
         pending = outbox.pending_hashes(connection, ctx.flow, self.stage, ids)
+        ours = values_written(connection, ctx.source.name, source_object, ids)
         rows, reasons = [], {}
         for record in records:
             known = contexts.get(record.id)
@@ -98,6 +101,9 @@ class SourceReader:
             )
             if snapshot is None:
                 continue
+            # Fields holding what revloop wrote there (the feedback) are no change: the planner holds
+            # what they map to. Not part of the hash: the values themselves are.
+            snapshot["echoes"] = echoed_fields(record.fields, ours.get(record.id), self.snapshot_fields)
             if known is None or known.qualification is None:
                 reasons[record.id] = snapshot["qualification"]
             source_hash = snapshot_hash(snapshot)

@@ -22,7 +22,7 @@ from connector.flows import identity_mirror
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
 from connector.flows.handoff.match import Source, case_draft
-from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, record_context
+from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite, entry_fields, record_context
 from connector.flows.handoff.sections import fields_needing_current
 from connector.flows.handoff.tasks import FollowUpTasks
 from connector.flows.handoff.writeback import Writeback, WrittenRecord
@@ -33,11 +33,10 @@ from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, Writ
 from connector.state import identity, links, outbox, review, sync_errors
 from connector.state.links import RecordRef
 from connector.state.outbox import OutboxRow
+from connector.state.written import Written, remember_written
 
 STAGE = "write"
 LINK_STAGE = "link"
-PEOPLE_FIELDS = ("Email", "FirstName", "LastName", "Company", "Phone")
-"""Kept in a written record's identity entry: the identity guard reads them (and the mirror does too)."""
 
 
 class HandoffWriter(Stage):
@@ -74,7 +73,7 @@ class HandoffWriter(Stage):
     def batch_size(self) -> int:
         return self.ctx.target.max_write_batch
 
-    def write(self, rows: Sequence[OutboxRow]) -> Written:
+    def write(self, rows: Sequence[OutboxRow]) -> SentBatch:
         crash_point("after_claim")
         self.ensure_mirror()
         with self.ctx.engine.connect() as connection:
@@ -83,13 +82,13 @@ class HandoffWriter(Stage):
         sending = [write for write in plan.writes if not self._for_the_link_lane(write)]
         results = self._send(sending)
         crash_point("after_send")
-        return Written(plan, sending, results, [write.row for write in handed_on])
+        return SentBatch(plan, sending, results, [write.row for write in handed_on])
 
     def _for_the_link_lane(self, write: PlannedWrite) -> bool:
         """A new link to an existing record, planned by the primary stage: the link lane writes it."""
         return self.primary is None and write.destination.new_link and write.destination.target_id is not None
 
-    def complete(self, rows: Sequence[OutboxRow], written: Written) -> None:
+    def complete(self, rows: Sequence[OutboxRow], written: SentBatch) -> None:
         drift = self._commit(written)
         crash_point("after_commit")
         if drift is not None:
@@ -114,7 +113,7 @@ class HandoffWriter(Stage):
         return results
 
     # ---- bookkeeping, one transaction per batch ---------------------------------------------------
-    def _commit(self, written: Written) -> RecordError | None:
+    def _commit(self, written: SentBatch) -> RecordError | None:
         ctx, drift, plan, results = self.ctx, None, written.plan, written.results
         with ctx.engine.begin() as connection:
             for lead_id, contact_id in plan.conversions:
@@ -171,6 +170,10 @@ class HandoffWriter(Stage):
             if write.destination.new_link and self.tasks.wanted(write.destination.link_status):
                 tasks.append((key, write.mapped.object, target_id, write.row.payload["fields"], context))
         links.save_states(connection, self.direction, states, ctx.run_id)
+        for obj in {write.mapped.object for write in succeeded}:  # what a reader of the SFA must not echo
+            sent = [Written(ids[w.row.id], link_ids[w.row.record_key], w.mapped.fields)
+                    for w in succeeded if w.mapped.object == obj]  # fmt: skip
+            remember_written(connection, ctx.target.name, obj, sent, run_id=ctx.run_id)
         identity.save(connection, [self._index_entry(w, ids[w.row.id]) for w in succeeded])
         outcomes = {write.row.record_key: write.destination.link_status for write in succeeded}
         review.settle(connection, ctx.flow, outcomes)
@@ -232,8 +235,6 @@ class HandoffWriter(Stage):
         fields: dict[str, Any] = write.target_after()
         if write.destination.target_id is None:  # created: the record carries its upsert key
             fields[write.mapped.key_field] = write.mapped.key
-        kept = (*fields_needing_current(self.mapping), *PEOPLE_FIELDS, target.upsert_key,
-                target.contact_upsert_key)  # fmt: skip
         company = fields.get("Company") if write.mapped.object == target.object else None
         return identity_mirror.person_entry(
             self.ctx.target.name,
@@ -242,7 +243,7 @@ class HandoffWriter(Stage):
             fields,
             region=self.mapping.spec.match.region,
             company=company,
-            current={name: fields[name] for name in kept if name and name in fields},
+            current={name: fields[name] for name in entry_fields(self.mapping) if name in fields},
         )
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ class LinkWriter(HandoffWriter):
 
 
 @dataclass(frozen=True)
-class Written:
+class SentBatch:
     """A batch after its send: the plan, the writes sent and their results by outbox row id, and the rows
     handed on to the link lane unsent."""
 

@@ -19,6 +19,7 @@ from connector.mapping.conflicts import same_value
 from connector.records import Outgoing, WriteResult
 from connector.state import links, outbox
 from connector.state.outbox import OutboxRow
+from connector.state.written import Written, remember_written
 
 STAGE = "writeback"
 
@@ -144,4 +145,7 @@ class Writeback(SendStage):
             for row in rows
         ]
         links.save_states(connection, self.direction, states, self.ctx.run_id)
+        sent = [Written(row.record_key, row.payload["link_id"], row.payload["fields"]) for row in rows]
+        source = self.ctx.source.name, self.mapping.spec.source.object
+        remember_written(connection, *source, sent, run_id=self.ctx.run_id)  # no echo of our own writeback
         self.ctx.counts["written_back"] += sum(1 for row in rows if row.payload["fields"])

@@ -1,4 +1,5 @@
-"""A stateful fake of HubSpot's CRM: objects v3, search, properties, pipelines, associations v4, lists v3.
+"""A stateful fake of HubSpot's CRM: objects v3, search, properties, pipelines, associations v4, lists v3,
+owners v3.
 
 Wire shapes follow HubSpot's published OpenAPI specs (``tests/data/hubspot_specs``; the conformance test
 validates every exchange against them) and the quirks in shared/api-facts.md §2: exact success codes,
@@ -13,7 +14,8 @@ Seed shape (``POST /__sandbox__/seed`` or :meth:`HubSpotFake.seed`)::
      "companies": [...], "deals": [...], "line_items": [...], "products": [...],
      "associations": [{"fromObjectType": "contacts", "fromId": "1", "toObjectType": "companies",
                        "toId": "2", "typeId": 279, "category": "HUBSPOT_DEFINED"}],
-     "lists": [{"name": "Upsell", "objectTypeId": "0-1", "processingType": "MANUAL", "members": ["1"]}]}
+     "lists": [{"name": "Upsell", "objectTypeId": "0-1", "processingType": "MANUAL", "members": ["1"]}],
+     "owners": [{"email": "kenji.mori@example.com", "firstName": "Kenji", "lastName": "Mori"}]}
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from connector.sandbox.framework import FakeService, Knobs, RateLimit, json_resp
 from connector.sandbox.hubspot.associations import AssociationEndpoints, AssociationGraph, association_rules
 from connector.sandbox.hubspot.lists import ListBook, ListEndpoints, list_rules
 from connector.sandbox.hubspot.objects import ObjectEndpoints, object_rules
+from connector.sandbox.hubspot.owners import OwnerBook, OwnerEndpoints, owner_rules
 from connector.sandbox.hubspot.portal import Portal
 from connector.sandbox.hubspot.schema import ASSOCIATION_TYPES, SEARCH_DEFAULT_PROPERTIES, deal_pipelines
 from connector.sandbox.hubspot.search import SearchError, parse_query, run_search
@@ -59,13 +62,14 @@ def _answers_hubspot_errors(handler: Callable[..., Response]) -> Callable[..., R
     return wrapper
 
 
-class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeService):
+class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, OwnerEndpoints, FakeService):
     name = "hubspot"
 
     def __init__(self) -> None:
         self.portal = Portal()
         self.associations = AssociationGraph()
         self.list_book = ListBook()
+        self.owner_book = OwnerBook()
         self.search_rate_limit: RateLimit | None = None
         """Search's own per-second limit (HubSpot: 5 a second per account); None means unlimited."""
         self._search_window: deque[float] = deque()
@@ -144,6 +148,7 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
             self.portal = Portal()
             self.associations = AssociationGraph()
             self.list_book = ListBook()
+            self.owner_book = OwnerBook()
             self.knobs = Knobs()
             self.search_rate_limit = None
             self._search_window.clear()
@@ -181,6 +186,8 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
             for object_type, definitions in (data.get("properties") or {}).items():
                 self.portal.seed_properties(object_type, definitions)
             created: dict[str, Any] = {}
+            if data.get("owners"):
+                created["owners"] = [str(self.owner_book.add(o).id) for o in data["owners"]]
             for object_type in self.portal.tables:
                 if data.get(object_type):
                     created[object_type] = self.portal.seed_records(object_type, data[object_type])
@@ -197,6 +204,7 @@ class HubSpotFake(ObjectEndpoints, AssociationEndpoints, ListEndpoints, FakeServ
                 **self.portal.dump(),
                 "associations": self.associations.dump(),
                 "lists": self.list_book.dump(),
+                "owners": self.owner_book.dump(),
                 "creates": [
                     {"object": table, "property": name, "value": value, "count": count}
                     for (table, name, value), count in sorted(self.portal.creates.items())
@@ -240,6 +248,7 @@ def _rules() -> list[Rule]:
         Rule("/crm/v3/pipelines/<object_type>", endpoint="get_pipelines", methods=["GET"]),
         *association_rules(),
         *list_rules(),
+        *owner_rules(),
     ]
 
 

@@ -126,6 +126,11 @@ ANALYTICS_SOURCES = _titled(
     "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL",
 )  # fmt: skip
 SYNC_STATUSES = _titled("pending", "created", "linked", "converted", "error")
+SALESFORCE_OPPORTUNITY_STAGES = (
+    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost",
+)  # fmt: skip
+"""The demo portal's copy of the Salesforce org's opportunity stages (a dropdown property)."""
 
 
 def prop(
@@ -195,6 +200,7 @@ def _contact_properties() -> list[dict[str, Any]]:
         prop("country", "Country/Region"),
         prop("lifecyclestage", "Lifecycle Stage", "enumeration", choices=LIFECYCLE_STAGES),
         prop("hs_lead_status", "Lead Status", "enumeration", choices=LEAD_STATUSES, group="sales_properties"),
+        owner_property(),
         prop("hubspotscore", "HubSpot Score", "number", group=analytics),
         prop(
             "hs_analytics_source",
@@ -228,7 +234,28 @@ def _revloop_contact_properties() -> list[dict[str, Any]]:
         prop("revloop_case_study_downloads", "Case Study Downloads", "number", group="revloop", flags=CUSTOM),
         prop("revloop_contact_form_visits", "Contact Form Visits", "number", group="revloop", flags=CUSTOM),
         prop("revloop_last_synced_at", "Last Synced At", "datetime", group="revloop", flags=CUSTOM),
+        *_revloop_feedback_properties(),
     ]
+
+
+def _revloop_feedback_properties() -> list[dict[str, Any]]:
+    """What the shipped feedback mapping (Salesforce → HubSpot) writes besides HubSpot's own properties."""
+    stages = options(*((stage, stage) for stage in SALESFORCE_OPPORTUNITY_STAGES))
+    return [
+        prop("revloop_converted", "Converted in Salesforce", "bool", group="revloop", flags=CUSTOM),
+        prop("revloop_converted_contact_id", "Salesforce Contact ID", group="revloop", flags=CUSTOM),
+        prop("revloop_converted_account_id", "Salesforce Account ID", group="revloop", flags=CUSTOM),
+        prop("revloop_converted_opportunity_id", "Salesforce Opportunity ID", group="revloop", flags=CUSTOM),
+        prop("revloop_opportunity_stage", "Opportunity Stage", "enumeration", choices=stages, group="revloop",
+             flags=CUSTOM),
+    ]  # fmt: skip
+
+
+def owner_property() -> dict[str, Any]:
+    """``hubspot_owner_id``: its options are the portal's owners, served by the owners API
+    (``externalOptions``), so the property itself lists none."""
+    definition = prop("hubspot_owner_id", "Contact owner", "enumeration", group="sales_properties")
+    return definition | {"externalOptions": True, "referencedObjectType": "OWNER"}
 
 
 def _company_properties() -> list[dict[str, Any]]:

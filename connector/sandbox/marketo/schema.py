@@ -41,6 +41,12 @@ LEAD_FIELDS: tuple[LeadField, ...] = (
     LeadField(1001, "revloopSalesforceId", "Revloop Salesforce Id", "string", 18, searchable=True),
     LeadField(1002, "revloopSyncStatus", "Revloop Sync Status", "string", 255),
     LeadField(1003, "revloopMqlReason", "Revloop MQL Reason", "text", 2000),
+    # What the shipped feedback mapping (Salesforce → Marketo) writes: sales' view of the lead.
+    LeadField(1004, "revloopSalesStage", "Revloop Sales Stage", "string", 255),
+    LeadField(1005, "revloopOwnerEmail", "Revloop Salesforce Owner Email", "email", 255),
+    LeadField(1006, "revloopConvertedContactId", "Revloop Salesforce Contact Id", "string", 18),
+    LeadField(1007, "revloopConvertedAccountId", "Revloop Salesforce Account Id", "string", 18),
+    LeadField(1008, "revloopOpportunityStage", "Revloop Opportunity Stage", "string", 255),
 )
 FIELDS_BY_NAME = {field.name: field for field in LEAD_FIELDS}
 DEFAULT_READ_FIELDS = ("id", "email", "updatedAt", "createdAt", "firstName", "lastName")

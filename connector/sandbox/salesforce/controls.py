@@ -22,7 +22,9 @@ class ControlMixin:
 
     def control_sf_convert(self: SalesforceFake, request: Request) -> Response:
         body = request.get_json(force=True) or {}
-        return self._control(lambda: self.convert_lead(body["lead_id"], body.get("account_id")))
+        return self._control(
+            lambda: self.convert_lead(body["lead_id"], body.get("account_id"), body.get("opportunity_name"))
+        )
 
     def control_sf_touch(self: SalesforceFake, request: Request) -> Response:
         body = request.get_json(force=True) or {}

@@ -8,7 +8,8 @@ INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED). Routes live in :mod:`.rest`, :m
 Seed shape (``seed()`` or ``POST /__sandbox__/seed``): ``{"User": [{...}], "Lead": [{...}], ...}`` with
 Salesforce field names; ``Id`` and ``SystemModstamp`` are optional. Sandbox extras (Python and HTTP):
 
-    POST /__sandbox__/salesforce/convert   {"lead_id": "00Q...", "account_id": null}  convert a Lead
+    POST /__sandbox__/salesforce/convert   {"lead_id": "00Q...", "account_id": null,
+                                            "opportunity_name": null}  convert a Lead
     POST /__sandbox__/salesforce/touch     {"object": "Lead", "id": "00Q...", "fields": {...}}  a user's edit
     GET  /__sandbox__/salesforce/creates?object=Lead&field=Revloop_MA_Id__c  creates per external id
     POST /__sandbox__/salesforce/clock     {"advance_s": 120}  move the org's clock forward
@@ -31,6 +32,7 @@ from connector.sandbox.framework import FakeService, Knobs, json_response
 from connector.sandbox.salesforce.bulk import BulkMixin
 from connector.sandbox.salesforce.composite import CollectionsMixin
 from connector.sandbox.salesforce.controls import ControlMixin
+from connector.sandbox.salesforce.convert import convert_lead
 from connector.sandbox.salesforce.objects import OBJECTS
 from connector.sandbox.salesforce.rest import RestMixin
 from connector.sandbox.salesforce.store import Org, Row, format_stamp, normalize_id
@@ -243,10 +245,13 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, ControlMixin, FakeS
             }
 
     # ---- sandbox extras (Python) ---------------------------------------------------------------------
-    def convert_lead(self, lead_id: str, account_id: str | None = None) -> dict[str, str]:
-        """Convert a Lead: a new Contact (and Account unless ``account_id``); the Lead is marked converted."""
+    def convert_lead(
+        self, lead_id: str, account_id: str | None = None, opportunity_name: str | None = None
+    ) -> dict[str, str]:
+        """Convert a Lead: a new Contact (and Account unless ``account_id``; an Opportunity with the Contact
+        as primary contact role when ``opportunity_name``); the Lead is marked converted."""
         with self.lock:
-            return self.writer.convert_lead(lead_id, account_id)
+            return convert_lead(self.writer, lead_id, account_id, opportunity_name)
 
     def touch(self, obj: str, record_id: str, fields: dict[str, Any]) -> Row:
         """Edit a record as its owner would in the UI (validated, stamped, no assignment); returns the row."""

@@ -1,4 +1,4 @@
-"""Every write to the Salesforce fake: create, update, upsert by external id, batches, lead conversion.
+"""Every write to the Salesforce fake: create, update, upsert by external id, batches (see convert.py).
 
 One pipeline serves the REST single-record routes, sObject Collections, Bulk API 2.0 and the sandbox
 extras, so all of them validate, default, assign, derive and stamp records the same way.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from connector.sandbox.salesforce.objects import CLOSED_STAGES, OBJECTS
@@ -20,19 +19,6 @@ ROLLED_BACK = SaveError(
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
     "Record rolled back because not all records were valid and the request was using AllOrNone header",
 )
-
-
-CONVERTED_FIELDS = (
-    "FirstName",
-    "LastName",
-    "Email",
-    "Phone",
-    "Title",
-    "LeadSource",
-    "OwnerId",
-    "Revloop_MA_Id__c",
-)
-"""Lead fields copied to the new Contact (the org's lead field mapping includes the MA id)."""
 
 
 class MultipleMatches(Exception):
@@ -127,38 +113,6 @@ class Writer:
             result if not result["success"] else {"success": False, "errors": [ROLLED_BACK.collection_json()]}
             for result in results
         ]
-
-    # ---- sandbox extras ----------------------------------------------------------------------------
-    def convert_lead(self, lead_id: str, account_id: str | None = None) -> dict[str, str]:
-        """Convert a Lead as a salesperson would: a Contact (and an Account unless given), all or nothing."""
-        lead = self._existing(OBJECTS["Lead"], lead_id)
-        if lead.get("IsConverted"):
-            raise SaveError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
-        self.org.begin()
-        try:
-            converted = self._convert(lead, account_id)
-        except SaveError:
-            self.org.rollback()
-            raise
-        self.org.commit()
-        return converted
-
-    def _convert(self, lead: Row, account_id: str | None) -> dict[str, str]:
-        options = WriteOptions(auto_assign="FALSE", actor=lead["OwnerId"])
-        if account_id is None:
-            account = {"Name": lead["Company"], "OwnerId": lead["OwnerId"]}
-            account_id = self.create(OBJECTS["Account"], account, options)
-        contact = {name: lead[name] for name in CONVERTED_FIELDS if lead.get(name) is not None}
-        contact_id = self.create(OBJECTS["Contact"], {**contact, "AccountId": account_id}, options)
-        converted = {
-            "IsConverted": True,
-            "ConvertedContactId": contact_id,
-            "ConvertedAccountId": normalize_id(account_id),
-            "ConvertedDate": datetime.now(UTC).date().isoformat(),
-            "Status": "Closed - Converted",
-        }
-        self._store(OBJECTS["Lead"], {**lead, **converted}, options, creating=False)
-        return {"leadId": lead["Id"], "contactId": contact_id, "accountId": converted["ConvertedAccountId"]}
 
     # ---- internals ---------------------------------------------------------------------------------
     def _check_lock(self, record_id: str) -> None:

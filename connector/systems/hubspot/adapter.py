@@ -23,6 +23,7 @@ from connector.systems.hubspot.transport import HubSpotTransport
 from connector.systems.hubspot.write import upsert
 
 IMPLICITLY_UNIQUE = {"contacts": frozenset({"email"})}
+OWNERS_PAGE = 100
 """Properties HubSpot accepts as ``idProperty`` without declaring ``hasUniqueValue``."""
 
 
@@ -161,6 +162,23 @@ class HubSpotSystem:
 
     def remove_from_list(self, list_id: str, ids: Sequence[str]) -> list[WriteResult]:
         return self.links.change_members(list_id, ids, add=False)
+
+    # ---- capability: Owners (see connector.systems.base) ----------------------------------------------
+    def owners_by_email(self) -> dict[str, str]:
+        """Every active owner's id by lower-cased email (owners v3, 100 a page: one call in most portals)."""
+        api, owners, after = self.transport.owners, {}, None
+        while True:
+            answer = self.transport.call(
+                "owners.list",
+                lambda a=after, **kw: api.get_page_with_http_info(limit=OWNERS_PAGE, after=a, **kw),
+            )
+            body = answer.body or {}
+            for owner in body.get("results") or ():
+                if owner.get("email"):
+                    owners[str(owner["email"]).strip().lower()] = str(owner["id"])
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return owners
 
     def _is_unique(self, obj: str, key_field: str) -> bool:
         if key_field in IMPLICITLY_UNIQUE.get(obj, ()):

@@ -71,6 +71,7 @@ class HubSpotTransport:
             self.associations = crm.associations.v4.batch_api
             self.lists = crm.lists.lists_api
             self.memberships = crm.lists.memberships_api
+            self.owners = crm.owners.owners_api
         policy = ConnectPolicy.of(guard.system, SYSTEM, settings)
         for api in self.apis():
             guard_pool_manager(api.api_client.rest_client.pool_manager, policy)
@@ -88,6 +89,7 @@ class HubSpotTransport:
             self.associations,
             self.lists,
             self.memberships,
+            self.owners,
         )
 
     def call(

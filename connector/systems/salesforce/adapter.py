@@ -24,7 +24,7 @@ from connector.logs import redact, register_secret
 from connector.records import Cursor, FieldSchema, ObjectSchema, Outcome, Outgoing, Page, Record, WriteResult
 from connector.systems.guard import CallGuard
 from connector.systems.http import PinnedSession
-from connector.systems.salesforce.bulk import BulkQuery
+from connector.systems.salesforce.bulk import BulkQuery, paged
 from connector.systems.salesforce.errors import SYSTEM, SalesforceClassifier, first_error, record_error
 from connector.systems.salesforce.settings import SalesforceSettings
 from connector.systems.salesforce.soql import ChangeWindow, key_queries, soql_name, to_record
@@ -85,7 +85,29 @@ class SalesforceSystem:
 
         Queries start no job, so ``dry_run`` changes nothing."""
         window = ChangeWindow.from_cursor(cursor)
-        for answer in self._pages(window.query(obj, fields)):
+        return self._change_pages(window, self._pages(window.query(obj, fields)))
+
+    def read_all(
+        self, obj: str, fields: Sequence[str], *, bulk_above: int, dry_run: bool = False
+    ) -> Iterator[Page]:
+        """Every record of ``obj`` (a first load: no cursor yet), in pages like :meth:`read_changes`.
+
+        The first SOQL page says how many records there are (``totalSize``). Up to ``bulk_above`` (and
+        always with ``dry_run``: a preview starts no job) the rest follows in SOQL pages; beyond, one Bulk
+        API 2.0 query job reads them all (a few calls instead of one per 2,000 records) and they are
+        handed out in pages of 2,000, each carrying its resume cursor, so a crash resumes with SOQL right
+        after the last page accepted.
+        """
+        window = ChangeWindow(since=None)
+        soql = window.query(obj, fields)
+        first = self._call("query", lambda sf: sf.query(soql))
+        if dry_run or first.get("done", True) or int(first.get("totalSize") or 0) <= bulk_above:
+            yield from self._change_pages(window, self._pages(soql, first=first))
+            return
+        yield from paged(self.bulk_query(soql), window, size=self.max_read_page, lag_s=self.lag_s)
+
+    def _change_pages(self, window: ChangeWindow, answers: Iterator[Mapping[str, Any]]) -> Iterator[Page]:
+        for answer in answers:
             records = tuple(to_record(raw) for raw in answer["records"])
             window = window.after(records)
             last = answer.get("done", True)
@@ -104,9 +126,10 @@ class SalesforceSystem:
         for answer in self._pages(soql):
             yield from (to_record(raw) for raw in answer["records"])
 
-    def _pages(self, soql: str) -> Iterator[Mapping[str, Any]]:
-        """The answers of a query: the first page, then each nextRecordsUrl until ``done``."""
-        answer = self._call("query", lambda sf: sf.query(soql))
+    def _pages(self, soql: str, *, first: Mapping[str, Any] | None = None) -> Iterator[Mapping[str, Any]]:
+        """The answers of a query: the first page (``first`` when already read), then each
+        nextRecordsUrl until ``done``."""
+        answer = first if first is not None else self._call("query", lambda sf: sf.query(soql))
         yield answer
         while not answer.get("done", True):
             next_url = answer["nextRecordsUrl"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import requests
@@ -19,8 +19,9 @@ from simple_salesforce.util import call_salesforce
 
 from connector.errors import SchemaDriftError, TransientError
 from connector.logs import redact
-from connector.records import Record
+from connector.records import Page, Record
 from connector.systems.salesforce.errors import SYSTEM
+from connector.systems.salesforce.soql import ChangeWindow
 
 Call = Callable[..., Any]
 """``call(endpoint, action)``: run ``action(sf)`` as one guarded request."""
@@ -90,3 +91,17 @@ class BulkQuery:
             if time.monotonic() >= deadline:
                 raise TransientError(f"bulk query job {job_id} still {state} after polling", system=SYSTEM)
             self.sleep(poll_s)
+
+
+def paged(records: Iterable[Record], window: ChangeWindow, *, size: int, lag_s: float) -> Iterator[Page]:
+    """A query job's rows (read in SystemModstamp, Id order) as change pages of ``size``: each page's
+    cursor resumes right after it, the last one's starts the next run (``lag_s`` of overlap)."""
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            window = window.after(chunk)
+            yield Page(tuple(chunk), window.resume_cursor())
+            chunk = []
+    window = window.after(chunk)
+    yield Page(tuple(chunk), window.next_run_cursor(lag_s))
