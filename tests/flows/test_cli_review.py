@@ -98,7 +98,7 @@ def test_an_empty_queue_says_so(sqlite_env) -> None:
     ("args", "message"),
     [
         (("review", "lst"), "No such command 'lst'"),
-        (("review", "list", "--flow", "handof"), "handoff, marketo_handoff"),
+        (("review", "list", "--flow", "handof"), "flows.handof: no such flow (configured: "),
         (("review", "show", "999999"), "no review case with id 999999"),
         (("review", "show", "one"), "'one' is not a valid integer"),
         (("review", "link", "999999", "00Q1", "--yes"), "no review case with id 999999"),
