@@ -1,10 +1,13 @@
 """Benchmark: the MQL handoff against the sandbox, side by side with the naive per-record script.
 
     python benchmarks/handoff.py --contacts 10000 --latency-ms 20 [--json] [--no-baseline]
+                                 [--world default|collisions]
 
 What it does, with every fake in its own `revloop sandbox` process (so revloop's memory is measured
 alone) and `latency-ms` added to every API call:
-1. seeds N qualifying HubSpot contacts (modified days ago) into an empty sandbox;
+1. seeds N qualifying HubSpot contacts (modified days ago) into an empty sandbox: unique names (the
+   default world), or `--world collisions`: common Japanese names repeated inside companies, numbered
+   addresses, shared inboxes, and Leads sales already typed into Salesforce (collisions.py);
 2. first run: `revloop run handoff` as a subprocess (wall time, peak RSS from its VmHWM, API calls
    by endpoint from the fakes' own counters);
 3. a marketer changes 1% of the contacts (one HubSpot batch update per 100, not counted), then an
@@ -13,6 +16,8 @@ alone) and `latency-ms` added to every API call:
    incremental run;
 4. the baseline in a second, fresh sandbox: what a RevOps engineer would write by hand — page through
    the contacts, and per qualifying contact one simple-salesforce upsert and one HubSpot update.
+Both worlds report ``shared_links`` (Salesforce records linked to more than one contact: wrong merges,
+must be 0) and the review cases the first run opened (they wait for an admin and cost no write).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from collisions import World, identity_outcome
 from sandbox_process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +69,18 @@ def seed_contacts(sandbox: SandboxProcess, count: int, chunk: int = 5_000) -> No
     inherit its resident size in ru_maxrss)."""
     for start in range(0, count, chunk):
         sandbox.seed("hubspot", {"contacts": contacts(start, min(count, start + chunk))})
+
+
+def seed_world(sandbox: SandboxProcess, world: str, count: int, chunk: int = 5_000) -> int:
+    """Seed ``world``'s contacts (and Leads sales already has); returns how many Leads were seeded."""
+    if world == "default":
+        seed_contacts(sandbox, count)
+        return 0
+    generated = World(count)
+    sandbox.seed("salesforce", {"Lead": generated.leads})
+    for start in range(0, count, chunk):
+        sandbox.seed("hubspot", {"contacts": generated.contacts[start : start + chunk]})
+    return len(generated.leads)
 
 
 def run_revloop(config: Path) -> dict:
@@ -128,22 +146,33 @@ def change_one_percent(sandbox: SandboxProcess, total: int, title: str) -> int:
     return len(ids)
 
 
-def min_api_calls(qualifying: int, read: int) -> int:
-    """The batching minimum: reads at the maximum page size plus full write batches.
+def min_api_calls(read: int, counts: dict[str, int], leads: int = 0) -> int:
+    """The batching minimum of a first run: reads at the maximum page size plus full write batches.
 
-    HubSpot search reads (200 a page), Salesforce composite upserts (200 a call), HubSpot writeback
-    batch updates (100 a call), one OAuth token, one identity read per Salesforce object (Account,
-    Lead, Contact: the org starts empty, so each fits in one 2,000-record page), and for the shipped
-    mapping's follow-up Tasks one owner query and one Task upsert per 200 people (the owner is only
-    known once Salesforce's assignment rule has run).
+    HubSpot search reads (200 a page); Salesforce composite upserts (200 a call), one group for the
+    Leads created (upserted on the external id, refused ones included) and one for those linked
+    (updated by Id); HubSpot writeback batch updates (100 a call); one OAuth token; one identity read per
+    Salesforce object and 2,000 records (Account, Lead, Contact); and for the shipped mapping's
+    follow-up Tasks one owner query and one Task upsert per 200 people (the owner is only known once
+    Salesforce's assignment rule has run). Records waiting for review cost nothing.
     """
-    reads, writes = math.ceil(read / 200), math.ceil(qualifying / 200)
-    return reads + writes + math.ceil(qualifying / 100) + 1 + 3 + 2 * writes
+    created, linked = counts.get("created", 0), counts.get("linked", 0)
+    written = created + linked
+    upserts = math.ceil((created + counts.get("failed", 0)) / 200) + math.ceil(linked / 200)
+    identity = 2 + max(1, math.ceil(leads / 2000))
+    return (
+        math.ceil(read / 200)
+        + upserts
+        + math.ceil(written / 100)
+        + 1
+        + identity
+        + 2 * math.ceil(written / 200)
+    )
 
 
-def benchmark_revloop(count: int, latency_ms: float, workdir: Path) -> dict:
+def benchmark_revloop(count: int, latency_ms: float, workdir: Path, world: str = "default") -> dict:
     with SandboxProcess(workdir / "revloop") as sandbox:
-        seed_contacts(sandbox, count)
+        seeded_leads = seed_world(sandbox, world, count)
         sandbox.set_latency(latency_ms)
         sandbox.reset_calls()
         first = run_revloop(sandbox.config)
@@ -160,17 +189,21 @@ def benchmark_revloop(count: int, latency_ms: float, workdir: Path) -> dict:
         steady = run_revloop(sandbox.config)
         steady_calls = sandbox.calls()
         leads = sandbox.salesforce_lead_count()
+        identity = identity_outcome(sandbox.config)
     total_first = sum(sum(per.values()) for per in first_calls.values())
     return {
+        "world": world,
         "contacts": count,
         "latency_ms": latency_ms,
         "wall_s": round(first["wall_s"], 2),
         "api_calls": total_first,
         "api_calls_by_endpoint": first_calls,
-        "min_api_calls": min_api_calls(count, count),
+        "min_api_calls": min_api_calls(count, identity["first_run"], seeded_leads),
         "records_per_s": round(count / first["wall_s"], 1),
         "peak_rss_mb": round(first["peak_rss_mb"], 1),
         "leads_created": leads,
+        "salesforce_leads_before": seeded_leads,
+        **identity,
         "changed_contacts": changed,
         "incremental_wall_s": round(incremental["wall_s"], 2),
         "incremental_api_calls": sum(sum(per.values()) for per in incremental_calls.values()),
@@ -182,11 +215,11 @@ def benchmark_revloop(count: int, latency_ms: float, workdir: Path) -> dict:
     }
 
 
-def benchmark_baseline(count: int, latency_ms: float, workdir: Path) -> dict:
+def benchmark_baseline(count: int, latency_ms: float, workdir: Path, world: str = "default") -> dict:
     from baseline import naive_handoff
 
     with SandboxProcess(workdir / "baseline") as sandbox:
-        seed_contacts(sandbox, count)
+        seed_world(sandbox, world, count)
         sandbox.set_latency(latency_ms)
         sandbox.reset_calls()
         started = time.monotonic()
@@ -208,11 +241,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-baseline", action="store_true", help="skip the slow per-record baseline")
+    parser.add_argument("--world", choices=("default", "collisions"), default="default")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="revloop-bench-") as tmp:
-        result = benchmark_revloop(args.contacts, args.latency_ms, Path(tmp))
+        result = benchmark_revloop(args.contacts, args.latency_ms, Path(tmp), args.world)
         if not args.no_baseline:
-            result.update(benchmark_baseline(args.contacts, args.latency_ms, Path(tmp)))
+            result.update(benchmark_baseline(args.contacts, args.latency_ms, Path(tmp), args.world))
             result["calls_ratio_vs_baseline"] = round(result["baseline_api_calls"] / result["api_calls"], 1)
             result["wall_ratio_vs_baseline"] = round(result["baseline_wall_s"] / result["wall_s"], 1)
     result["calls_vs_minimum"] = round(result["api_calls"] / result["min_api_calls"], 3)

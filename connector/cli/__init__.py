@@ -143,9 +143,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
-    from connector.cli import admin_cmds, config_cmds, errors_cmds, mapping_cmds, run_cmds, sandbox_cmds
+    from connector.cli import (
+        admin_cmds,
+        config_cmds,
+        errors_cmds,
+        mapping_cmds,
+        review_cmds,
+        run_cmds,
+        sandbox_cmds,
+    )
 
-    for module in (config_cmds, run_cmds, admin_cmds, errors_cmds, mapping_cmds):
+    for module in (config_cmds, run_cmds, admin_cmds, errors_cmds, review_cmds, mapping_cmds):
         for command in module.COMMANDS:
             cli.add_command(accept_global_options(command))
     for command in sandbox_cmds.COMMANDS:  # the sandbox and the demo write their own config

@@ -17,8 +17,15 @@ from connector.flows.checks import load_checked_config
 from connector.flows.runner import run_flow
 from connector.queries.errors import list_errors
 from connector.queries.moves import moves
+from connector.queries.review import list_cases
 from connector.queries.runs import RunOutcome
-from connector.report.render import endpoint_calls_table, errors_table, moves_table, outcome_table
+from connector.report.render import (
+    endpoint_calls_table,
+    errors_table,
+    moves_table,
+    outcome_table,
+    review_table,
+)
 from connector.sandbox.server import start_sandbox
 from connector.state import open_store
 
@@ -60,7 +67,8 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         result = DemoResult(config_path, outcomes, time.monotonic() - started)
         console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.engine_url()}")
         console.print(
-            f"next: revloop --config {config_path} errors list   |   revloop --config {config_path} runs"
+            f"next: revloop --config {config_path} review list   |   "
+            f"revloop --config {config_path} errors list   |   revloop --config {config_path} runs"
         )
         if keep_running:
             _wait_for_interrupt(console, config_path)
@@ -74,8 +82,10 @@ def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome])
     engine = open_store(config.state.engine_url())
     console.print(moves_table(moves(engine, config)))
     errors = list_errors(engine, limit=50)
+    cases = list_cases(engine, limit=50)
     engine.dispose()
     console.print(errors_table(errors) if errors else "no sync errors")
+    console.print(review_table(cases) if cases else "no review cases")
     console.print(endpoint_calls_table(outcomes))
 
 

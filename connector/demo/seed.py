@@ -5,8 +5,9 @@ What it contains, so the demo shows every path of the handoff:
   page views, case-study downloads, contact-form visits), campaigns they came from;
 - people written two ways: full-width text, upper-case emails, 株式会社 / (株) / ㈱, spaced and
   unspaced Japanese names, phone numbers in local and international formats;
-- Salesforce Leads that already exist for some of them (matched, never duplicated), two Leads sharing
-  one email (an ambiguous match an admin must resolve), customer Accounts whose people become Contacts;
+- Salesforce Leads that already exist for some of them (matched, never duplicated), customer Accounts
+  whose people become Contacts, and matches revloop leaves to an admin's review (two Leads sharing one
+  email, a typo'd email, a shared inbox: :mod:`connector.demo.review_cases`);
 - invalid records (a malformed email, an unparseable phone number) that end as sync errors;
 - Marketo leads that qualified long ago and have done nothing since (:mod:`connector.demo.old_leads`);
 - opportunities at several stages, and won business with products and contact roles (connector.demo.sales),
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connector.demo import review_cases
 from connector.demo.old_leads import old_marketo_leads
 from connector.demo.sales import DEMO_SALES, salesforce_id, salesforce_sales
 
@@ -154,11 +156,11 @@ def _add_messy_hubspot_contacts(contacts: list[dict[str, Any]], now: datetime) -
         {"firstname": "Ｈａｎａｋｏ", "lastname": "Ｔａｎａｋａ", "email": "ｈａｎａｋｏ.ｔａｎａｋａ@sakura.example.jp", "company": "さくら物産株式会社", "phone": "０３－１２３４－５６７８"},
         # Upper-case email of an existing Lead.
         {"firstname": "Olivia", "lastname": "Brown", "email": "OLIVIA.BROWN@GLOBEX.EXAMPLE.COM", "company": "Globex Inc.", "phone": "+1 (415) 555-0101"},
-        # Same person as a Salesforce Lead, different email: matched on (株) company + spaced name.
+        # Same name and company as a Salesforce Lead, another personal email: another person, created.
         {"firstname": "太郎", "lastname": "山田", "email": "t-yamada@mirai-tech.example.jp", "company": "(株)未来テック", "phone": "03-5555-0001"},
         # Works at a customer Account: becomes a Contact on it, not a Lead.
         {"firstname": "直樹", "lastname": "伊藤", "email": "naoki.ito@tokyo-data.example.jp", "company": "㈱東京データ", "phone": "03-5555-0002"},
-        # Two Salesforce Leads already share this email: an ambiguous match, left to an admin.
+        # Two Salesforce Leads already share this email: a review case, left to an admin.
         {"firstname": "Ethan", "lastname": "Clark", "email": "ethan.clark@initech.example.com", "company": "Initech LLC", "phone": "+1 415 555 0103"},
         # Invalid data: a comma typo in an email (Salesforce refuses it), a phone number nobody can dial.
         {"firstname": "Grace", "lastname": "Lewis", "email": "grace,lewis@acme.example.com", "company": "Acme Corp", "phone": "+1 415 555 0104"},
@@ -166,6 +168,7 @@ def _add_messy_hubspot_contacts(contacts: list[dict[str, Any]], now: datetime) -
         # No last name and no company: defaults fill Salesforce's required fields.
         {"firstname": "", "lastname": "", "email": "info@hokuto.example.jp", "company": "", "phone": ""},
     ]  # fmt: skip
+    messy += review_cases.CONTACTS
     for index, properties in enumerate(messy):
         contacts.append(
             {"properties": {**hot, **properties}, "updatedAt": _iso(now - timedelta(seconds=index))}
@@ -234,6 +237,7 @@ def _salesforce_org(people: list[Person]) -> dict[str, list[dict[str, Any]]]:
             "Company": "Initech LLC",
         },
     ]
+    leads += [dict(lead) for lead in review_cases.LEADS]
     for index, lead in enumerate(leads):
         lead.update(
             Id=salesforce_id("00Q", index + 1), Status="Open - Not Contacted", OwnerId=users[index % 3]["Id"]

@@ -88,6 +88,8 @@ class _Compiler:
         self._check_metrics()
         for key_path, message in self.spec.kind_problems():
             self._problem(key_path, message)
+        for key_path, message in self.spec.kind_warnings():
+            log.warning("%s: %s: %s", self.source, key_path, message)
         sections = {section.key_path: self._section(section) for section in self.spec.field_sections}
         rules = self._rules()
         if self.problems:

@@ -240,3 +240,7 @@ class MappingSpec(Strict):
     def kind_problems(self) -> list[tuple[str, str]]:
         """(key path, message) for checks a kind's sections need beyond their own tables."""
         return []
+
+    def kind_warnings(self) -> list[tuple[str, str]]:
+        """(key path, message) for keys a kind still reads but has replaced: warned about at load."""
+        return []

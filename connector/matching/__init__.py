@@ -1,7 +1,7 @@
 """Identity matching (名寄せ): normalised keys, evidence, and link / review / create decisions.
 
-:func:`decide_identity` is the evidence-based engine; :func:`decide` is the older rule-order matching
-the handoff planner still calls.
+:func:`decide_identity` is the engine the handoff planner calls; :func:`match_account` routes a new
+person to a customer Account.
 """
 
 from connector.matching.candidates import Candidate, representative
@@ -29,9 +29,6 @@ from connector.matching.match import (
     AccountCandidate,
     AccountDecision,
     AccountKind,
-    MatchDecision,
-    MatchKind,
-    decide,
     match_account,
 )
 from connector.matching.normalize import (
@@ -55,8 +52,6 @@ __all__ = [
     "Evidence",
     "IdentityDecision",
     "IdentityKeys",
-    "MatchDecision",
-    "MatchKind",
     "MatchSettings",
     "Outcome",
     "Person",
@@ -64,7 +59,6 @@ __all__ = [
     "Reason",
     "Strength",
     "assess",
-    "decide",
     "decide_identity",
     "identity_keys",
     "index_columns",

@@ -12,8 +12,8 @@ from connector.matching.evidence import Person
 class Candidate:
     """A target record found in the identity index (a Salesforce Lead or Contact).
 
-    ``person`` is the record's normalised view, which evidence-based matching
-    (:func:`~connector.matching.decision.decide_identity`) compares; rule-order matching ignores it.
+    ``person`` is the record's normalised view, which the identity engine
+    (:func:`~connector.matching.decision.decide_identity`) compares.
     """
 
     object: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 
@@ -90,14 +91,17 @@ def person(
     region: str = "JP",
     settings: MatchSettings = DEFAULT_SETTINGS,
 ) -> Person:
-    """A person from raw field values as typed (any width, order, spacing or display-name form)."""
+    """A person from raw field values as typed (any width, order, spacing or display-name form).
+
+    Without ``settings.phone_evidence`` the phone is left out: it is neither looked up nor compared.
+    """
     address = normalize_email(email)
     return Person(
         email=address,
         name=PersonName.parse(first_name, last_name),
         company=company_key(company),
         company_form=legal_form(company),
-        phone=normalize_phone(phone, region),
+        phone=normalize_phone(phone, region) if settings.phone_evidence else "",
         address_kind=address_kind(address, settings),
     )
 
@@ -135,6 +139,7 @@ def index_columns(who: Person) -> dict[str, str | None]:
     }
 
 
+@lru_cache(maxsize=8192)
 def phone_is_personal(phone: str) -> bool:
     """True for a valid number of a line type that can be one person's (see ``_PERSONAL_LINES``)."""
     if not phone.startswith("+"):

@@ -71,6 +71,10 @@ class MatchSettings:
     """A lookup value found on more index records than this says nothing about one person: skip it."""
     min_mailbox_length: int = 3
     """Shorter mailbox names (a@, ab@) are too common to look anyone up by under another domain."""
+    phone_evidence: bool = True
+    """Whether a source person's phone number is evidence at all. Even when it is, a phone never links
+    anyone on its own (at most it sends a match to review), and a switchboard shared under different
+    names counts for nothing."""
 
     def extended(
         self,

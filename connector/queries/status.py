@@ -1,4 +1,5 @@
-"""Each configured flow's status: enabled, disabled or paused (and why), records waiting, errors, last run."""
+"""Each configured flow's status: enabled, disabled or paused (and why), records waiting, errors, review
+cases, last run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.config import Config
-from connector.queries import errors
+from connector.queries import errors, review
 from connector.queries.runs import last_run
 from connector.state import outbox, runs
 
@@ -27,6 +28,8 @@ class FlowStatus:
     open_errors: int
     last_run: dict[str, Any] | None
     """The newest run row, or None when the flow never ran."""
+    open_reviews: int = 0
+    """Review cases waiting for an admin's decision (``revloop review list``)."""
 
     @property
     def state(self) -> str:
@@ -39,6 +42,7 @@ class FlowStatus:
 def flow_statuses(engine: Engine, config: Config) -> list[FlowStatus]:
     """The status of every flow in ``config``, in config order."""
     open_errors = errors.open_counts(engine)
+    open_reviews = review.open_counts(engine)
     statuses = []
     with engine.connect() as connection:
         for name, flow in config.flows.items():
@@ -53,6 +57,7 @@ def flow_statuses(engine: Engine, config: Config) -> list[FlowStatus]:
                     waiting=outbox.counts(connection, name),
                     open_errors=open_errors.get(name, 0),
                     last_run=last_run(engine, name),
+                    open_reviews=open_reviews.get(name, 0),
                 )
             )
     return statuses

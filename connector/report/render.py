@@ -1,4 +1,5 @@
-"""Terminal renderings (rich tables) of plain data: run outcomes and rows, sync errors, flow status.
+"""Terminal renderings (rich tables) of plain data: run outcomes and rows, sync errors, review cases, flow
+status.
 
 Counters are listed in the order the caller gives (the flow kinds' ``counters``), then any others
 alphabetically, so this module knows no flow.
@@ -117,7 +118,9 @@ def summary_table(groups: Sequence[ErrorGroup]) -> Table:
 
 
 def status_table(statuses: Sequence[FlowStatus]) -> Table:
-    columns = ("flow", "source → target", "schedule", "state", "waiting", "open errors", "last run (UTC)")
+    columns = (
+        "flow", "source → target", "schedule", "state", "waiting", "open errors", "review", "last run (UTC)",
+    )  # fmt: skip
     table = _table("flows", columns, fold=True)
     for status in statuses:
         last = status.last_run
@@ -128,9 +131,44 @@ def status_table(statuses: Sequence[FlowStatus]) -> Table:
             f"paused: {status.paused}" if status.paused else status.state,
             ", ".join(f"{stage} {count}" for stage, count in sorted(status.waiting.items())) or "0",
             str(status.open_errors),
+            str(status.open_reviews),
             f"{last['status']} at {last['started_at']:%Y-%m-%d %H:%M}" if last else "never",
         )
     return table
+
+
+def review_table(rows: Sequence[Mapping[str, Any]]) -> Table:
+    """Review cases, one a row: the source record, the records proposed, why, and the decision."""
+    columns = ("id", "flow", "record", "code", "proposed", "status", "since (UTC)")
+    table = _table("review cases", columns, fold=True)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["flow"],
+            f"{row['source_system']} {row['source_object']} {row['source_key']}",
+            row["code"],
+            ", ".join(f"{c['object']} {c['record_id']}" for c in row["candidates"]) or "-",
+            _decision_text(row),
+            row["created_at"].strftime("%Y-%m-%d %H:%M"),
+        )
+    return table
+
+
+def review_case_table(row: Mapping[str, Any]) -> Table:
+    """One case's proposed records and the evidence for each."""
+    table = _table(f"review case {row['id']}: {_decision_text(row)}", ("record", "code", "why"), fold=True)
+    for proposed in row["candidates"]:
+        table.add_row(f"{proposed['object']} {proposed['record_id']}", proposed["code"], proposed["reason"])
+    return table
+
+
+def _decision_text(row: Mapping[str, Any]) -> str:
+    """open; linked to Lead 00Q… by alice; created by revloop (not yet written: the next run does it)."""
+    if row["status"] == "open":
+        return "open"
+    target = f" to {row['target_object']} {row['target_id']}" if row["target_id"] else ""
+    pending = "" if row["applied_at"] else ", the next run writes it"
+    return f"{row['status']}{target} by {row['decided_by']}{pending}"
 
 
 def moves_table(moves: Iterable[Move]) -> Table:

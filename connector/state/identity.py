@@ -180,3 +180,21 @@ def get(connection: Connection, system: str, obj: str, record_ids: Sequence[str]
         )
     )
     return {row.record_id: IndexEntry(**row._mapping) for row in rows}
+
+
+def converted_to(connection: Connection, system: str, contact_ids: Sequence[str]) -> dict[str, IndexEntry]:
+    """The converted Lead each of ``contact_ids`` came from, by Contact id (Contacts sales created: none)."""
+    wanted = sorted(set(contact_ids))
+    found: dict[str, IndexEntry] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = connection.execute(
+            select(identity_index).where(
+                identity_index.c.system == system,
+                identity_index.c.object == "Lead",
+                identity_index.c.converted_contact_id.in_(wanted[start : start + _CHUNK]),
+            )
+        )
+        for row in rows:
+            entry = IndexEntry(**row._mapping)
+            found[str(entry.converted_contact_id)] = entry
+    return found

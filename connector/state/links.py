@@ -12,6 +12,8 @@ from sqlalchemy.orm import aliased
 from connector.state.db import upsert, utcnow
 from connector.state.tables import link_keys, links, sync_states
 
+_CHUNK = 500
+
 
 @dataclass(frozen=True)
 class RecordRef:
@@ -56,6 +58,35 @@ def targets_of(
         )
     )
     return {row.record_id: LinkedTarget(row.link_id, row.object, row.target_id, row.status) for row in rows}
+
+
+def sources_of(
+    connection: Connection,
+    target_system: str,
+    target_ids: Sequence[str],
+    source_system: str,
+    source_object: str,
+) -> dict[str, set[str]]:
+    """The source records each of ``target_ids`` is linked to (a converted Lead's too), by target id."""
+    if not target_ids:
+        return {}
+    src, tgt = aliased(link_keys), aliased(link_keys)
+    found: dict[str, set[str]] = {}
+    wanted = sorted(set(target_ids))
+    for start in range(0, len(wanted), _CHUNK):
+        rows = connection.execute(
+            select(tgt.c.record_id, src.c.record_id.label("source_key"))
+            .join(src, and_(src.c.link_id == tgt.c.link_id, src.c.system == source_system))
+            .where(
+                tgt.c.system == target_system,
+                tgt.c.record_id.in_(wanted[start : start + _CHUNK]),
+                tgt.c.status != "deleted",
+                src.c.object == source_object,
+            )
+        )
+        for target_id, source_key in rows:
+            found.setdefault(target_id, set()).add(source_key)
+    return found
 
 
 def connect(

@@ -21,6 +21,9 @@ from connector.state.tables import outbox
 LEASE = timedelta(minutes=10)
 PARKED = "ignored"
 """The state of a row an admin ignored: never claimed, replaced (and due) when its source changes."""
+IN_REVIEW = "review"
+"""The state of a row whose identity match waits for an admin (a review case): pending but never due, so
+never claimed, until a decision makes it due (:func:`make_due`) or its source changes (:func:`enqueue`)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,32 @@ def release(
         connection.execute(update(outbox).where(_guard(row, owner)).values(**values))
 
 
+def hold_for_review(connection: Connection, rows: Iterable[OutboxRow], owner: str) -> None:
+    """Keep claimed rows waiting for a review decision; nothing was sent, so their attempt is undone."""
+    for row in rows:
+        connection.execute(
+            update(outbox)
+            .where(_guard(row, owner))
+            .values(state=IN_REVIEW, lease_owner=None, lease_expires_at=None, attempt=outbox.c.attempt - 1)
+        )
+
+
+def hand_on(connection: Connection, flow: str, rows: Iterable[OutboxRow], owner: str, stage: str) -> None:
+    """Move claimed rows to another ``stage`` of ``flow``, due now; nothing was sent, so their attempt is
+    undone. A row of the same record already waiting there is replaced (the newer payload wins)."""
+    values = {"stage": stage, "state": "pending", "lease_owner": None, "lease_expires_at": None,
+              "attempt": outbox.c.attempt - 1}  # fmt: skip
+    for row in rows:
+        held = connection.execute(select(outbox.c.id).where(_guard(row, owner))).first()
+        if held is None:
+            continue
+        there = (outbox.c.flow == flow, outbox.c.stage == stage, outbox.c.record_key == row.record_key)
+        connection.execute(delete(outbox).where(*there))
+        connection.execute(
+            update(outbox).where(_guard(row, owner)).values(**values, next_attempt_at=utcnow())
+        )
+
+
 def park(connection: Connection, flow: str, stage: str, keys: Sequence[str]) -> int:
     """Stop trying the waiting rows of ``keys`` (an admin ignored their errors) until their source changes.
 
@@ -198,7 +227,7 @@ def due_count(connection: Connection, flow: str, stage: str) -> int:
 
 
 def counts(connection: Connection, flow: str) -> dict[str, int]:
-    """Waiting rows per stage (pending and in flight; not parked), for status output."""
+    """Waiting rows per stage (pending, in flight or in review; not parked), for status output."""
     rows = connection.execute(
         select(outbox.c.stage, func.count())
         .where(outbox.c.flow == flow, outbox.c.state != PARKED)

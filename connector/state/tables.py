@@ -139,7 +139,8 @@ outbox = Table(
     Column("record_key", String(128), nullable=False),
     Column("payload", Json, nullable=False),
     Column("source_hash", String(64), nullable=False),
-    Column("state", String(16), nullable=False),  # pending, in_flight, ignored (parked by an admin)
+    # pending, in_flight, ignored (parked by an admin), review (waits for a review decision)
+    Column("state", String(16), nullable=False),
     Column("attempt", Integer, nullable=False, default=0),
     Column("lease_owner", String(128)),
     Column("lease_expires_at", DateTime),
@@ -161,7 +162,7 @@ identity_index = Table(
     Column("phone", String(32), index=True),
     Column("company", String(512), index=True),
     Column("account_id", String(64)),
-    Column("converted_contact_id", String(64)),
+    Column("converted_contact_id", String(64), index=True),  # a Contact's Lead (revision 0003)
     Column("is_converted", Boolean, nullable=False, default=False),
     Column("is_customer", Boolean, nullable=False, default=False),
     Column("fields", Json, nullable=False, default=dict),
@@ -214,3 +215,45 @@ api_usage = Table(
     Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
     Column("calls", Integer, nullable=False, default=0),
 )
+
+review_cases = Table(
+    "review_cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("flow", String(64), nullable=False),
+    Column("stage", String(16), nullable=False),  # the outbox stage the source record waits in
+    Column("source_system", String(32), nullable=False),
+    Column("source_object", String(64), nullable=False),
+    Column("source_key", String(128), nullable=False),
+    Column("target_system", String(32), nullable=False),
+    Column("candidates", Json, nullable=False, default=list),  # [{object, record_id, code, reason}]
+    Column("code", String(64), nullable=False),  # the engine's reason code: email_near, linked_elsewhere, ...
+    Column("reason", Text, nullable=False),  # evidence kinds and record ids, never personal data
+    Column("status", String(16), nullable=False),  # open, linked, created, rejected
+    Column("target_object", String(64)),  # a link decision: the record chosen
+    Column("target_id", String(64)),
+    Column("decided_by", String(128)),  # an admin's login, or "revloop" when a changed record settled it
+    Column("decided_at", DateTime),
+    Column("applied_at", DateTime),  # when a run wrote the decision
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_review_cases_flow_source_key", "flow", "source_key"),
+    Index("ix_review_cases_status_flow", "status", "flow"),
+)
+"""Matches the identity engine found plausible but not conclusive, waiting for (or with) an admin's decision.
+
+The source record waits in the outbox (state ``review``) while its case is open; a decision makes it
+due, and the next run writes it as decided."""
+
+review_rejections = Table(
+    "review_rejections",
+    metadata,
+    Column("source_system", String(32), primary_key=True),
+    Column("source_object", String(64), primary_key=True),
+    Column("source_key", String(128), primary_key=True),
+    Column("target_system", String(32), primary_key=True),
+    Column("target_id", String(64), primary_key=True),
+    Column("case_id", Id, nullable=False),
+    Column("rejected_at", DateTime, nullable=False),
+)
+"""(source record, target record) pairs an admin said are different people: never proposed again."""

@@ -231,7 +231,14 @@ def test_demo_exits_0_and_leaves_a_store_the_report_commands_read(tmp_path) -> N
     errors = revloop_process("--config", config, "errors", "list", "--json")
     assert errors.returncode == 0, errors.stderr
     categories = {json.loads(line)["category"] for line in errors.stdout.splitlines()}
-    assert {"record_reject", "mapping", "ambiguous_match"} <= categories
+    assert {"record_reject", "mapping"} <= categories  # was also ambiguous_match: now a review case
+    cases = revloop_process("--config", config, "review", "list", "--json")
+    assert cases.returncode == 0, cases.stderr
+    codes = {json.loads(line)["code"] for line in cases.stdout.splitlines()}
+    assert codes == {"several_people", "email_near", "role_address"}
+    assert "review cases" in demo.stdout and "review 3" in demo.stdout
+    status = revloop_process("--config", config, "status")
+    assert status.returncode == 0 and "review" in status.stdout
     runs = revloop_process("--config", config, "runs")
     assert runs.returncode == 0 and "marketo_handoff" in runs.stdout
 

@@ -61,3 +61,32 @@ def test_an_incremental_run_with_one_percent_changed_writes_only_those(env) -> N
     assert outcome.api_calls["hubspot"] == {"objects.search": 1}
     assert outcome.api_calls["salesforce"]["composite.sobjects"] == 1
     assert env.creates() == dict.fromkeys(contacts, 1)
+
+
+def test_links_spread_over_create_batches_cost_one_update_call(env) -> None:
+    """People matched to existing Leads are updated by Id, a call of its own: the link lane sends them
+    together instead of once per batch of creates."""
+    linked = (0, 220, 440)  # one in each batch of 200
+    leads = env.sf_seed(
+        "Lead",
+        *(
+            {"LastName": f"Bulk{i}", "Company": "Old", "Email": f"bulk{i}@bulk-co.example.com"}
+            for i in linked
+        ),
+    )
+    env.contacts(
+        [
+            {"email": f"bulk{i}@bulk-co.example.com", "lastname": f"Bulk{i}", "company": f"Co {i}",
+             "hubspotscore": 85}
+            for i in range(CONTACTS)
+        ]
+    )  # fmt: skip
+    env.reset_calls()
+
+    outcome = env.run()
+
+    assert (outcome.counts["created"], outcome.counts["linked"]) == (CONTACTS - 3, 3), outcome
+    assert env.sf.calls["collections_update"] == 1
+    assert env.sf.calls["collections_upsert"] == 2 * math.ceil((CONTACTS - 3) / 200)  # Leads, then Tasks
+    assert {env.sf_row("Lead", lead)["Company"] for lead in leads} == {"Old"}  # linked: sales' value kept
+    assert env.waiting("link") == []

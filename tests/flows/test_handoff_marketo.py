@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 FLOW = "marketo_handoff"
 PAGE_VIEW, FORM_FILL, LINK_CLICK = 1, 2, 3
 
@@ -86,16 +88,27 @@ def test_a_run_with_no_marketo_changes_reads_the_activity_log_once(env) -> None:
     assert env.creates()[f"mkto-{lead_id}"] == 1
 
 
-def test_two_marketo_leads_of_one_person_become_one_salesforce_lead(env) -> None:
-    """Marketo allows duplicate leads: the second one links to the Lead the first one created."""
-    first = env.lead(email="dup@example.jp", lastName="Dup", company="D", leadScore=90)
-    second = env.lead(email="DUP@example.jp", lastName="Dup", company="D", leadScore=95)
+def test_two_marketo_leads_of_one_person_are_one_write_and_the_second_waits_for_review(env) -> None:
+    """Marketo allows duplicate leads. Was: the second linked to the Lead the first one created. One
+    Salesforce record is never silently shared by two MA records: the second waits for an admin, and
+    linking it (revloop review link) shares the Lead on the next run."""
+    first = env.lead(email="dup@dup-co.example.jp", lastName="Dup", company="D", leadScore=90)
+    second = env.lead(email="DUP@dup-co.example.jp", lastName="Dup", company="D", leadScore=95)
 
     outcome = env.run(FLOW)
 
-    assert outcome.status == "ok", outcome
+    assert outcome.status == "ok" and outcome.counts["review"] == 1, outcome
     (lead,) = env.sf_rows("Lead")
     assert env.creates() == {f"mkto-{first}": 1}
+    assert not env.marketo_lead(second).get("revloopSalesforceId")
+    (case,) = [json.loads(line) for line in env.cli("review", "list", "--json").stdout.splitlines()]
+    assert (case["source_key"], case["code"]) == (str(second), "linked_elsewhere")
+    assert [c["record_id"] for c in case["candidates"]] == [lead["Id"]]
+
+    assert env.cli("review", "link", str(case["id"]), lead["Id"], "--yes").code == 0
+    env.run(FLOW)
+
+    assert env.sf_rows("Lead") == [env.sf_row("Lead", lead["Id"])] and env.creates() == {f"mkto-{first}": 1}
     assert env.marketo_lead(second)["revloopSalesforceId"] == lead["Id"]
     assert env.marketo_lead(second)["revloopSyncStatus"] == "linked"
 

@@ -47,9 +47,10 @@ def test_a_new_lead_gets_one_task_for_the_owner_the_assignment_rule_picked(env) 
 def test_on_created_skips_people_linked_to_an_existing_lead(env, tmp_path) -> None:
     use_mapping(env, tmp_path, 'on = "both"', 'on = "created"')
     existing = env.sf_seed(
-        "Lead", {"LastName": "Old", "Company": "O", "Email": "old@example.com", "OwnerId": env.rep_ids[0]}
+        "Lead",
+        {"LastName": "Old", "Company": "O", "Email": "old@old-co.example.com", "OwnerId": env.rep_ids[0]},
     )[0]
-    linked = env.contact(email="old@example.com", lastname="Old", company="O", **HOT)
+    linked = env.contact(email="old@old-co.example.com", lastname="Old", company="O", **HOT)
     new = env.contact(email="new@example.com", lastname="New", company="N", **HOT)
 
     outcome = env.run()

@@ -137,7 +137,7 @@ def test_rows_from_revision_0001_survive_the_upgrade(store_url):
                   "company": "さくら商事", "is_converted": False, "is_customer": False, "fields": {}}],
             )  # fmt: skip
         open_store(store_url).dispose()
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision()  # 0002 and every later revision
         columns = {c["name"] for c in inspect(engine).get_columns("identity_index")}
         assert {"mailbox", "name_key", "company_name_key", "person_name", "company_form"} <= columns
         with engine.connect() as connection:

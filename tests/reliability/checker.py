@@ -27,6 +27,8 @@ from connector.state.tables import cursors, link_keys, outbox, sync_errors, sync
 
 PEOPLE = ("Lead", "Contact")
 OPEN = ("open", "retrying")
+WRITE_STAGES = ("write", "link")
+"""The outbox stages a record waits in to be written: the primary stage, and the link lane."""
 WRITTEN_STAGES = ("salesqualifiedlead", "opportunity", "customer", "evangelist")
 """The writeback sets salesqualifiedlead once; a marketer may move it on, never back."""
 
@@ -110,15 +112,18 @@ class Ledger:
 
     @property
     def settled(self) -> bool:
-        """Nothing in flight, no writeback waiting, and every waiting write is an explained error."""
+        """Nothing in flight, no writeback waiting, and every waiting write is an explained error or
+        waits for an admin's review."""
         return not any(
-            state == "in_flight" or stage != "write" or due or key not in self.errors
+            state == "in_flight"
+            or stage not in WRITE_STAGES
+            or (state != "review" and (due or key not in self.errors))
             for stage, key, state, due in self.waiting
         )
 
     def accepted(self) -> set[str]:
         """Source records the store holds durably: queued, written, linked or explained by an error."""
-        queued = {key for stage, key, _state, _due in self.waiting if stage == "write"}
+        queued = {key for stage, key, _state, _due in self.waiting if stage in WRITE_STAGES}
         return queued | set(self.written) | set(self.links) | set(self.errors)
 
 
@@ -188,14 +193,14 @@ class Report:
 def check(source: Source, ledger: Ledger, observed: Observed, *, before: Observed) -> Report:
     """Compare attempted, acknowledged and observed; ``before`` is the fakes' state before any run."""
     report = Report()
-    _check_lost(source, ledger, observed, report)
+    _check_lost(source, ledger, observed, before, report)
     _check_duplicated(ledger, observed, before, report)
     _check_unexpected(source, ledger, observed, before, report)
     _check_writeback(ledger, observed, before, report)
     return report
 
 
-def _check_lost(source: Source, ledger: Ledger, observed: Observed, report: Report) -> None:
+def _check_lost(source: Source, ledger: Ledger, observed: Observed, before: Observed, report: Report) -> None:
     for key in sorted(source.qualifying):
         targets = ledger.active_targets(key)
         if not targets:
@@ -211,17 +216,24 @@ def _check_lost(source: Source, ledger: Ledger, observed: Observed, report: Repo
             report.lost[key] = "linked, but no synced payload in the ledger"
         else:
             report.synced.add(key)
-            _check_payload(key, targets[0], source, ledger, observed, report)
+            _check_payload(key, targets[0], source, ledger, observed, before, report)
 
 
 def _check_payload(
-    key: str, target: Target, source: Source, ledger: Ledger, observed: Observed, report: Report
+    key: str,
+    target: Target,
+    source: Source,
+    ledger: Ledger,
+    observed: Observed,
+    before: Observed,
+    report: Report,
 ) -> None:
     """The write arrived at the right person, and the ledger knows what the target holds.
 
     The target must hold the source's email; every field the ledger says revloop wrote must hold that
     value, and a written field the ledger does not know about means revloop lost track of its own write
-    (a later conflict rule would then take it for a salesperson's edit).
+    (a later conflict rule would then take it for a salesperson's edit). A field still holding the value
+    it held before any run is sales' own (revloop keeps the identity fields of a record it linked).
     """
     row = observed.people[target.record_id]
     want = (source.records[key].get("email") or "").strip().lower()
@@ -230,7 +242,9 @@ def _check_payload(
         report.mismatched[key] = f"{target.object} {target.record_id} has email {got!r}, source {want!r}"
         return
     payload = ledger.written[key]
-    names = set(payload) | {name for name in observed.tracked if not _blank(row.get(name))}
+    kept = before.people.get(target.record_id, {})
+    changed = {name for name in observed.tracked if _text(row.get(name)) != _text(kept.get(name))}
+    names = set(payload) | {name for name in changed if not _blank(row.get(name))}
     differ = sorted(name for name in names if _text(payload.get(name)) != _text(row.get(name)))
     if differ:
         detail = ", ".join(f"{n}: ledger {payload.get(n)!r} vs {row.get(n)!r}" for n in differ[:3])

@@ -5,8 +5,10 @@ One run, on the flow pipeline (connector/flows/pipeline.py):
 2. Read the MA's changes since the cursor, page by page (source.py). For each page, in ONE transaction:
    add the page's activities to the tallies, qualify each record (score threshold or CEL rule), queue
    the qualified or already linked records whose snapshot changed, and move the cursor past the page.
-3. Write queued records in batches of the SFA's maximum (write.py): match, map and upsert keyed by the
-   external id holding the MA id, then record links, states, errors and the follow-ups in one transaction.
+3. Write queued records in batches of the SFA's maximum (write.py): match on evidence (match.py), map
+   and upsert keyed by the external id holding the MA id, then record links, states, errors, review
+   cases and the follow-ups in one transaction. A doubtful match waits for an admin (`revloop review`);
+   people newly linked to an existing record are written by the link lane, 200 updates a call.
 4. Follow-ups: write back to the MA (Salesforce id, link status, lifecycle stage; writeback.py) and
    create a follow-up Task for the owner (tasks.py), each batched at its system's maximum.
 A refused record never fails its batch: it gets a sync-error row and waits with back-off; schema drift
@@ -24,7 +26,7 @@ from connector.flows.handoff.mapping import HandoffMappingSpec
 from connector.flows.handoff.preview import preview
 from connector.flows.handoff.source import SourceReader
 from connector.flows.handoff.tasks import FollowUpTasks
-from connector.flows.handoff.write import STAGE, HandoffWriter
+from connector.flows.handoff.write import STAGE, HandoffWriter, LinkWriter
 from connector.flows.handoff.writeback import Writeback
 from connector.flows.pipeline import ErrorReporter, Pipeline
 from connector.mapping import load_mapping
@@ -36,7 +38,7 @@ class Handoff:
     kind = "handoff"
     mapping_spec = HandoffMappingSpec
     counters = (
-        "read", "qualified", "created", "updated", "linked", "unchanged", "written_back", "failed",
+        "read", "qualified", "created", "updated", "linked", "review", "unchanged", "written_back", "failed",
     )  # fmt: skip
 
     def __init__(self, ctx: RunContext) -> None:
@@ -46,8 +48,9 @@ class Handoff:
         self.writeback = Writeback(ctx, errors, self.mapping)
         self.tasks = FollowUpTasks(ctx, errors, self.mapping)
         self.writer = HandoffWriter(ctx, errors, self.mapping, writeback=self.writeback, tasks=self.tasks)
+        self.links = LinkWriter(self.writer)
         self.reader = SourceReader(ctx, errors, self.mapping, stage=STAGE, direction=self.writer.direction)
-        self.pipeline = Pipeline(ctx, self.reader, self.writer, [self.writeback, self.tasks])
+        self.pipeline = Pipeline(ctx, self.reader, self.writer, [self.links, self.writeback, self.tasks])
 
     @classmethod
     def check_config(cls, config: Config, flows: Mapping[str, FlowSettings]) -> list[str]:

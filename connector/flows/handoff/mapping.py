@@ -8,10 +8,12 @@ wins" and ``target_wins`` "sales' edits in Salesforce win". ``[writeback]`` writ
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from dataclasses import replace
+from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import Field, StrictBool, model_validator
+from pydantic import AfterValidator, Field, StrictBool, model_validator
 
 from connector.mapping import (
     CompiledField,
@@ -24,6 +26,7 @@ from connector.mapping import (
 )
 from connector.mapping.rules import Rule
 from connector.mapping.spec import FieldSpec, Number
+from connector.matching import DEFAULT_SETTINGS, MatchSettings
 
 CONTEXT_NAMES: tuple[str, ...] = (
     "qualification",  # why the record qualified, e.g. "score 85 ≥ 80"
@@ -38,7 +41,28 @@ CONTEXT_NAMES: tuple[str, ...] = (
 """Names the handoff provides at run time; mappings may use them in ``from``, templates and rules."""
 
 MATCH_RULES: tuple[str, ...] = ("email", "company_name", "phone")
-"""Identity rules ``[match] order`` may list, in the default order."""
+"""Rule names a version 1 ``[match] order`` may list (deprecated: rule order no longer decides)."""
+
+_SEPARATORS = re.compile(r"[.\-_]")
+
+
+def _mailbox_name(value: str) -> str:
+    """A mailbox name as the engine compares it: lower case, without dots, hyphens or underscores."""
+    name = _SEPARATORS.sub("", value.strip().lower())
+    if not name or "@" in name:
+        raise ValueError("expected a mailbox name, the part before @ (e.g. 'eigyo' for eigyo@...)")
+    return name
+
+
+def _domain_name(value: str) -> str:
+    domain = value.strip().lower().lstrip("@")
+    if not domain or "@" in domain or " " in domain:
+        raise ValueError("expected a domain, the part after @ (e.g. 'example.co.jp')")
+    return domain
+
+
+MailboxName = Annotated[str, AfterValidator(_mailbox_name)]
+DomainName = Annotated[str, AfterValidator(_domain_name)]
 
 
 class QualifySpec(Strict):
@@ -56,17 +80,49 @@ class QualifySpec(Strict):
 
 
 class MatchSpec(Strict):
-    order: tuple[Literal["email", "company_name", "phone"], ...] = MATCH_RULES
+    """How the handoff finds a person in the target before creating one (名寄せ): the identity engine's
+    settings. Every candidate's evidence is weighed (email, name, company, phone); nothing is tried in
+    an order, and a doubtful match goes to the review queue instead of being linked."""
+
     region: str = "JP"
+    """Phone numbers without a country code are read as this region's numbers."""
     route_to_contact_when_customer: StrictBool = False
+    phone_evidence: StrictBool | None = None
+    """Whether phone numbers count as evidence (default true). A phone alone never links anyone."""
+    role_mailboxes: tuple[MailboxName, ...] = ()
+    """More shared or department mailboxes (the part before @), added to the built-in list."""
+    placeholder_mailboxes: tuple[MailboxName, ...] = ()
+    """More made-up mailboxes typed to get past a form, added to the built-in list."""
+    placeholder_domains: tuple[DomainName, ...] = ()
+    """More domains that never receive mail, added to the built-in list."""
+    order: tuple[Literal["email", "company_name", "phone"], ...] | None = None
+    """Version 1 only, deprecated: the old rule order. Only whether it lists "phone" still counts."""
 
     @model_validator(mode="after")
     def _order_is_a_set(self) -> MatchSpec:
+        if self.order is None:
+            return self
         if not self.order:
             raise ValueError("order needs at least one rule")
         if len(set(self.order)) != len(self.order):
             raise ValueError("order lists a rule twice")
         return self
+
+    @property
+    def uses_phone(self) -> bool:
+        """``phone_evidence`` as set; else, from a version 1 ``order``, whether it lists "phone"."""
+        if self.phone_evidence is not None:
+            return self.phone_evidence
+        return self.order is None or "phone" in self.order
+
+    def settings(self) -> MatchSettings:
+        """The identity engine's settings: the built-in lists extended with this section's."""
+        extended = DEFAULT_SETTINGS.extended(
+            role_mailboxes=self.role_mailboxes,
+            placeholder_mailboxes=self.placeholder_mailboxes,
+            placeholder_domains=self.placeholder_domains,
+        )
+        return replace(extended, phone_evidence=self.uses_phone)
 
 
 class WritebackSpec(Strict):
@@ -129,6 +185,8 @@ class HandoffMappingSpec(MappingSpec):
 
     def kind_problems(self) -> list[tuple[str, str]]:
         problems = []
+        if self.match.order is not None and self.version >= 2:
+            problems.append(("match.order", f"{_ORDER_GONE}; remove it (version 1 files still load with it)"))
         if self.match.region not in phonenumbers.SUPPORTED_REGIONS:
             problems.append(("match.region", f"unknown region {self.match.region!r}; use e.g. 'JP' or 'US'"))
         if self.match.route_to_contact_when_customer and self.target.contact_object is None:
@@ -139,3 +197,15 @@ class HandoffMappingSpec(MappingSpec):
                 )
             )
         return problems
+
+    def kind_warnings(self) -> list[tuple[str, str]]:
+        if self.match.order is None or self.version >= 2:
+            return []
+        phone = "true" if self.match.uses_phone else "false"
+        return [("match.order", f"deprecated: {_ORDER_GONE}; this file reads as phone_evidence = {phone}")]
+
+
+_ORDER_GONE = (
+    "rule order no longer decides (every candidate's evidence is weighed, doubtful matches go to review); "
+    "phone_evidence = true|false says whether phone numbers count"
+)

@@ -2,38 +2,32 @@
 
 For every outbox row (a source snapshot) the planner decides, using only the state store:
 - already linked → update that record (a converted Lead is followed to its Contact);
-- not linked → match against the identity index (email, then the configured fallbacks):
-  one person → link and update it; several → an ``ambiguous_match`` error, never a guess;
-  nobody → create a Lead, or a Contact when the company is exactly one customer Account;
+- not linked → the identity engine decides on evidence (match.py): link to an existing record, create
+  one (a Lead, or a Contact when the company is exactly one customer Account), or open a review case
+  and let the row wait for an admin; an admin's decision is written as decided;
 - then map the snapshot; an unchanged payload costs no write.
-The same person twice in one batch is written once; the second waits for the next batch, where it
-links to the record the first one created.
+Identity fields of a record revloop linked rather than created (Email, FirstName, LastName, and Company
+on the Lead) are only filled where the target has them blank, unless the mapping gives the field an
+explicit conflict rule: a wrong link can never overwrite who sales think the person is.
+The same person twice in one batch is written once; the second waits for the next batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection
 
-from connector.errors import ErrorCategory
+from connector.flows.handoff.mapping import HandoffMapping
+from connector.flows.handoff.match import Destination, IdentityMatcher, Source
 from connector.flows.handoff.sections import fields_needing_current
-from connector.mapping import MappedRecord, Mapping, MappingFailure, map_record
+from connector.mapping import MappedRecord, MappingFailure, map_record
 from connector.mapping.conflicts import same_value
 from connector.mapping.echoes import keep_unchanged
-from connector.matching import (
-    AccountCandidate,
-    AccountKind,
-    Candidate,
-    IdentityKeys,
-    MatchKind,
-    decide,
-    identity_keys,
-    match_account,
-    normalize_company,
-)
+from connector.mapping.transforms import is_blank
+from connector.matching import IdentityDecision
 from connector.records import ObjectSchema, RecordError
 from connector.state import identity, links
 from connector.state.identity import IndexEntry
@@ -41,17 +35,8 @@ from connector.state.links import LinkedTarget
 from connector.state.outbox import OutboxRow
 
 ID_FIELD = "Id"
-IDENTITY_FIELDS = ("Email", "FirstName", "LastName", "Company", "Phone")
-
-
-@dataclass(frozen=True)
-class Destination:
-    object: str
-    target_id: str | None  # None: create it
-    link_status: str  # created, linked, converted
-    new_link: bool  # the link is made by this write (a match, or a create)
-    account_id: str | None = None
-    explanation: str = ""
+PERSON_FIELDS = ("Email", "FirstName", "LastName")
+"""Who the person is, on every people object; the Lead's Company is one more (see ``guarded_fields``)."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +45,17 @@ class PlannedWrite:
     destination: Destination
     mapped: MappedRecord
     last_written: dict[str, Any] | None = None
+    target_before: dict[str, Any] | None = None
+    """The target's field values before this write, as the identity index knows them (None: unknown)."""
 
     def written_state(self) -> dict[str, Any]:
         """What revloop will have written to the target once this write succeeds (unchanged: as before)."""
         return self.mapped.written_state(self.last_written)
+
+    def target_after(self) -> dict[str, Any]:
+        """The target's values once this write succeeded: what it held, with what was sent."""
+        before = self.target_before if self.target_before is not None else self.mapped.payload
+        return {**before, **self.mapped.fields}
 
     @property
     def key_field(self) -> str:
@@ -80,7 +72,29 @@ class BatchPlan:
     unchanged: list[PlannedWrite] = field(default_factory=list)
     failures: list[tuple[OutboxRow, RecordError]] = field(default_factory=list)
     deferred: list[OutboxRow] = field(default_factory=list)
+    reviews: list[tuple[OutboxRow, IdentityDecision]] = field(default_factory=list)
+    """Rows whose match waits for an admin: a review case is opened, nothing is written."""
     conversions: list[tuple[str, str]] = field(default_factory=list)  # (Lead id, Contact id)
+
+
+def guarded_fields(mapping: HandoffMapping, obj: str) -> tuple[str, ...]:
+    """The identity fields of ``obj`` that, on a record revloop linked, are only filled where blank.
+
+    Email, FirstName and LastName (and Company on ``target.object``, the Lead) when the mapping writes
+    them without a conflict rule of its own: ``source_wins`` written out always writes them, and the
+    other rules already keep sales' values.
+    """
+    names = (*PERSON_FIELDS, "Company") if obj == mapping.spec.target.object else PERSON_FIELDS
+    fields = mapping.spec.fields
+    return tuple(name for name in names if name in fields and fields[name].conflict is None)
+
+
+def entry_fields(mapping: HandoffMapping) -> tuple[str, ...]:
+    """The values a written record's identity entry keeps: those conflict rules and the identity guard
+    read, and the upsert keys (a record revloop created carries its own)."""
+    target = mapping.spec.target
+    keys = (target.upsert_key, *([target.contact_upsert_key] if target.contact_upsert_key else []))
+    return (*fields_needing_current(mapping), *PERSON_FIELDS, "Company", "Phone", *keys)
 
 
 class HandoffPlanner:
@@ -88,19 +102,19 @@ class HandoffPlanner:
 
     def __init__(
         self,
-        mapping: Mapping,
+        mapping: HandoffMapping,
         *,
-        source_kind: str,
+        source: Source,
         target_kind: str,
         direction: str,
         schema: Callable[[str], ObjectSchema],
     ) -> None:
         self.mapping = mapping
-        self.source_kind = source_kind
+        self.source_kind = source.system
         self.target_kind = target_kind
         self.direction = direction
         self.schema = schema
-        self.region = mapping.spec.match.region
+        self.matcher = IdentityMatcher(mapping, source=source, target_kind=target_kind)
 
     def plan(self, connection: Connection, rows: Sequence[OutboxRow]) -> BatchPlan:
         plan = BatchPlan()
@@ -125,10 +139,13 @@ class HandoffPlanner:
                 continue
             # Source values revloop itself wrote (the feedback's) are no change: what they map to stays.
             mapped = keep_unchanged(self.mapping.fields, mapped, row.payload.get("echoes", ()), last_written)
+            entry = current.get(destination.target_id or "")
+            before = dict(entry.fields) if entry is not None else None
+            write = PlannedWrite(row, destination, mapped, last_written, before)
             if destination.target_id and state and state.payload_hash == mapped.payload_hash:
-                plan.unchanged.append(PlannedWrite(row, destination, mapped, last_written))
+                plan.unchanged.append(write)
             else:
-                plan.writes.append(PlannedWrite(row, destination, mapped, last_written))
+                plan.writes.append(write)
         return plan
 
     # ---- where each person goes -------------------------------------------------------------------
@@ -140,126 +157,44 @@ class HandoffPlanner:
         plan: BatchPlan,
     ) -> dict[str, Destination]:
         destinations: dict[str, Destination] = {}
-        leads = identity.get(connection, self.target_kind, "Lead",
-                             [t.record_id for t in linked.values() if t.object == "Lead"])  # fmt: skip
+        leads = self._leads_behind(connection, linked)
         unlinked = []
         for row in rows:
             target = linked.get(row.record_key)
             if target is None:
                 unlinked.append(row)
                 continue
-            lead = leads.get(target.record_id) if target.object == "Lead" else None
-            if lead is not None and lead.is_converted and lead.converted_contact_id:
+            lead = leads.get(target.record_id)
+            created = self._created_by_revloop(row, lead)
+            converted = target.object == "Lead" and lead is not None and lead.is_converted
+            if converted and lead is not None and lead.converted_contact_id:
                 plan.conversions.append((target.record_id, lead.converted_contact_id))
                 destinations[row.record_key] = Destination(
-                    "Contact",
-                    lead.converted_contact_id,
-                    "converted",
-                    new_link=False,
-                    account_id=lead.account_id,
-                )
+                    "Contact", lead.converted_contact_id, "converted", False, lead.account_id,
+                    guards_identity=not created,
+                )  # fmt: skip
             else:
+                guards = target.status == "linked" or (target.status == "converted" and not created)
                 destinations[row.record_key] = Destination(
-                    target.object, target.record_id, target.status, False
+                    target.object, target.record_id, target.status, False, guards_identity=guards
                 )
-        destinations.update(self._match(connection, unlinked, plan))
+        destinations.update(self.matcher.destinations(connection, unlinked, plan))
         return destinations
 
-    def _match(
-        self, connection: Connection, rows: Sequence[OutboxRow], plan: BatchPlan
-    ) -> dict[str, Destination]:
-        people = {row.record_key: self._identity(row) for row in rows}
-        order = self.mapping.spec.match.order
-        found = {
-            rule: identity.lookup(connection, self.target_kind, rule,
-                                  [k.key(rule) for k in people.values() if k.key(rule)], ("Lead", "Contact"))
-            for rule in order
-        }  # fmt: skip
-        taken: set[tuple[str, str]] = set()
-        destinations = {}
-        for row in rows:
-            keys = people[row.record_key]
-            mine = {(rule, keys.key(rule)) for rule in order if keys.key(rule)}
-            if mine & taken:
-                plan.deferred.append(row)  # the same person as an earlier record of this batch
-                continue
-            taken |= mine
-            own = self._own_record(row, keys, found)
-            if own is not None:  # an earlier attempt created it, and its answer was lost: send it again
-                destinations[row.record_key] = Destination(own.object, None, "created", True, own.account_id)
-                continue
-            candidates = {
-                rule: [_candidate(e) for e in found[rule].get(keys.key(rule) or "", [])] for rule in order
-            }
-            decision = decide(keys, candidates, order)
-            if decision.kind is MatchKind.AMBIGUOUS:
-                plan.failures.append((row, _ambiguous(decision.explanation)))
-            elif decision.kind is MatchKind.LINK:
-                chosen = decision.candidate
-                destinations[row.record_key] = Destination(
-                    chosen.object, chosen.record_id, "linked", True, chosen.account_id, decision.explanation
-                )
-            else:
-                destination = self._new_person(connection, row, plan)
-                if destination is not None:
-                    destinations[row.record_key] = destination
-        return destinations
+    def _leads_behind(self, connection: Connection, linked: dict[str, LinkedTarget]) -> dict[str, IndexEntry]:
+        """The Lead entry of each linked target: the Lead itself, or the Lead a linked Contact came from."""
+        lead_ids = [t.record_id for t in linked.values() if t.object == "Lead"]
+        leads = identity.get(connection, self.target_kind, "Lead", lead_ids)
+        converted = [t.record_id for t in linked.values() if (t.object, t.status) == ("Contact", "converted")]
+        leads.update(identity.converted_to(connection, self.target_kind, converted))
+        return leads
 
-    def _own_record(
-        self, row: OutboxRow, keys: IdentityKeys, found: dict[str, dict[str, list[IndexEntry]]]
-    ) -> IndexEntry | None:
-        """The live record that already carries this row's upsert key: revloop created it for this very
-        person (a crash or a dropped answer lost the acknowledgement). Re-planning it as the same create
-        re-sends the same upsert, so the link says ``created`` and the ledger knows every field written.
-        """
-        target = self.mapping.spec.target
-        key_fields = {target.object: target.upsert_key, target.contact_object: target.contact_upsert_key}
-        source_id = str(row.payload["fields"].get(self.mapping.spec.source.key) or row.record_key)
-        key = self.mapping.spec.target.key_prefix + source_id
-        for rule, entries in found.items():
-            for entry in entries.get(keys.key(rule) or "", []):
-                field_name = key_fields.get(entry.object)
-                if field_name and not entry.is_converted and str(entry.fields.get(field_name) or "") == key:
-                    return entry
-        return None
-
-    def _new_person(self, connection: Connection, row: OutboxRow, plan: BatchPlan) -> Destination | None:
-        target = self.mapping.spec.target
-        company = normalize_company(row.payload["fields"].get(self._source_of("Company") or ""))
-        if not (self.mapping.spec.match.route_to_contact_when_customer and target.contact_object and company):
-            return Destination(target.object, None, "created", True)
-        entries = identity.lookup(connection, self.target_kind, "company", [company], ("Account",)).get(
-            company, []
-        )
-        accounts = [AccountCandidate(e.record_id, e.company or "", e.is_customer) for e in entries]
-        decision = match_account(company, accounts)
-        if decision.kind is AccountKind.AMBIGUOUS:
-            plan.failures.append((row, _ambiguous(decision.explanation)))
-            return None
-        if decision.kind is AccountKind.ROUTE:
-            return Destination(target.contact_object, None, "created", True, decision.account.account_id,
-                               decision.explanation)  # fmt: skip
-        return Destination(target.object, None, "created", True)
-
-    def _identity(self, row: OutboxRow) -> IdentityKeys:
-        """Match keys from the values the mapping would write, ignoring defaults (they say nothing)."""
-        values = {name: self._identity_value(row, name) for name in IDENTITY_FIELDS}
-        return identity_keys(
-            email=values["Email"],
-            company=values["Company"],
-            first_name=values["FirstName"],
-            last_name=values["LastName"],
-            phone=values["Phone"],
-            region=self.region,
-        )
-
-    def _identity_value(self, row: OutboxRow, target_field: str) -> Any:
-        source_field = self._source_of(target_field)
-        return row.payload["fields"].get(source_field) if source_field else None
-
-    def _source_of(self, target_field: str) -> str | None:
-        spec = self.mapping.spec.fields.get(target_field)
-        return spec.from_ if spec is not None else None
+    def _created_by_revloop(self, row: OutboxRow, lead: IndexEntry | None) -> bool:
+        """Whether this Lead carries the row's upsert key: revloop created it (it did not link it)."""
+        spec = self.mapping.spec
+        source_id = str(row.payload["fields"].get(spec.source.key) or row.record_key)
+        carried = (lead.fields or {}).get(spec.target.upsert_key) if lead is not None else None
+        return str(carried or "") == spec.target.key_prefix + source_id
 
     # ---- what to write ----------------------------------------------------------------------------
     def _current_values(
@@ -309,12 +244,12 @@ class HandoffPlanner:
         snapshot = row.payload
         context = record_context(row, destination, destination.target_id)
         creating = destination.target_id is None
-        target_current = None
+        target_current, known = None, {}
         if not creating:
-            entry = current.get(destination.target_id)
+            entry = current.get(destination.target_id or "")
             known = dict(entry.fields) if entry is not None else {}
             target_current = {name: known.get(name) for name in fields_needing_current(self.mapping)}
-        return map_record(
+        mapped = map_record(
             self.mapping,
             snapshot["fields"],
             context,
@@ -323,6 +258,9 @@ class HandoffPlanner:
             last_written=last_written,
             creating=creating,
         )
+        if creating or not destination.guards_identity or isinstance(mapped, MappingFailure):
+            return mapped
+        return _keep_identity(mapped, guarded_fields(self.mapping, mapped.object), known)
 
 
 def record_context(row: OutboxRow, destination: Destination, target_id: str | None) -> dict[str, Any]:
@@ -341,11 +279,15 @@ def record_context(row: OutboxRow, destination: Destination, target_id: str | No
     }
 
 
-def _candidate(entry: IndexEntry) -> Candidate:
-    return Candidate(
-        entry.object, entry.record_id, entry.is_converted, entry.converted_contact_id, entry.account_id
-    )
+KEPT_IDENTITY = "identity field of a record revloop linked: only filled while the target has it blank"
 
 
-def _ambiguous(explanation: str) -> RecordError:
-    return RecordError(ErrorCategory.AMBIGUOUS_MATCH, "AMBIGUOUS_MATCH", explanation)
+def _keep_identity(mapped: MappedRecord, names: Sequence[str], known: dict[str, Any]) -> MappedRecord:
+    """``mapped`` without the identity ``names`` the target holds a value in, or may hold one (a field
+    the identity index has not read yet counts as held: never overwrite what is not known)."""
+    kept = {name: KEPT_IDENTITY for name in names
+            if name in mapped.fields and (name not in known or not is_blank(known[name]))}  # fmt: skip
+    if not kept:
+        return mapped
+    fields = {name: value for name, value in mapped.fields.items() if name not in kept}
+    return replace(mapped, fields=fields, withheld={**mapped.withheld, **kept})

@@ -48,6 +48,7 @@ def preview(handoff: Handoff, limit: int) -> Preview:
     items += [PreviewItem(row.record_key, "error", note=f"{e.code}: {e.message}") for row, e in plan.failures]
     items += [PreviewItem(row.record_key, "waits for the next batch", note="same person as another record")
               for row in plan.deferred]  # fmt: skip
+    items += [PreviewItem(row.record_key, "review", note=why.explanation) for row, why in plan.reviews]
     return Preview(items, _calls(ctx), _estimate(handoff, plan), more)
 
 
