@@ -101,6 +101,8 @@ class FieldSchema:
     createable: bool = True
     updateable: bool = True
     external_id: bool = False
+    reference_to: tuple[str, ...] = ()
+    """The objects a reference field points at (empty for other fields)."""
 
 
 @dataclass(frozen=True, slots=True)

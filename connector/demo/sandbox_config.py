@@ -58,6 +58,7 @@ def write_sandbox_config(
         marketo_mapping=mappings / "handoff" / "marketo__salesforce.toml",
         feedback_mapping=mappings / "feedback" / "salesforce__hubspot.toml",
         marketo_feedback_mapping=mappings / "feedback" / "salesforce__marketo.toml",
+        won_deals_mapping=mappings / "won_deals" / "salesforce__hubspot.toml",
     )
     path.write_text(
         _HEADER + f"[state]\nurl = {_toml(state_url)}\n\n" + "\n".join(tables) + "\n" + flows,
@@ -138,5 +139,11 @@ kind = "feedback"
 source = "salesforce"
 target = "marketo"
 mapping = "{marketo_feedback_mapping}"
+schedule = "every 5m"
+
+[flows.won_deals]                    # Closed Won opportunities become HubSpot deals, companies, customers
+source = "salesforce"
+target = "hubspot"                   # the MA's own portal is the CRM here; a [systems.crm] table for another
+mapping = "{won_deals_mapping}"
 schedule = "every 5m"
 """

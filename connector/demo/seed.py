@@ -10,7 +10,8 @@ What it contains, so the demo shows every path of the handoff:
   email, a typo'd email, a shared inbox: :mod:`connector.demo.review_cases`);
 - invalid records (a malformed email, an unparseable phone number) that end as sync errors;
 - Marketo leads that qualified long ago and have done nothing since (:mod:`connector.demo.old_leads`);
-- opportunities at several stages and customers with products, for the flows further down the river.
+- opportunities at several stages, and won business with products and contact roles (connector.demo.sales),
+  one of a customer the CRM knows already, for the won-deals flow.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from connector.demo import review_cases
 from connector.demo.old_leads import old_marketo_leads
+from connector.demo.sales import DEMO_SALES, salesforce_id, salesforce_sales
 
 JA_SURNAMES = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "松本"]
 JA_GIVEN = ["太郎", "花子", "健", "美咲", "翔太", "陽菜", "大輔", "さくら", "直樹", "愛"]
@@ -61,18 +63,6 @@ ASSETS = ["/assets/case-study-sakura.pdf", "/assets/case-study-globex.pdf", "/as
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 """The demo data's present: every date in it is counted back from here."""
 SALES_REPS = [("Kenji Mori", "kenji.mori"), ("Aiko Ueda", "aiko.ueda"), ("Tom Baker", "tom.baker")]
-
-_SF_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-
-def salesforce_id(prefix: str, number: int) -> str:
-    """A well-formed 18-character Salesforce id (15 characters plus the case-safe suffix)."""
-    base = f"{prefix}5g0000{number:06d}"[:15]
-    suffix = ""
-    for chunk in (base[0:5], base[5:10], base[10:15]):
-        bits = sum(1 << i for i, char in enumerate(chunk) if char.isupper())
-        suffix += _SF_ID_CHARS[bits]
-    return base + suffix
 
 
 @dataclass
@@ -275,13 +265,16 @@ def _salesforce_org(people: list[Person]) -> dict[str, list[dict[str, Any]]]:
         }
         for index, (account, stage) in enumerate(zip(accounts * 2, stages, strict=False))
     ]
-    return {
+    org = {
         "User": users,
         "Account": accounts,
         "Lead": leads,
         "Contact": contacts,
         "Opportunity": opportunities,
     }
+    for obj, rows in salesforce_sales(DEMO_SALES, first_id=100).items():
+        org[obj] = org.get(obj, []) + rows
+    return org
 
 
 def _marketo_instance(

@@ -13,6 +13,7 @@ from connector.errors import ConfigError
 FLOW_KINDS = {
     "handoff": "connector.flows.handoff:Handoff",  # MA → SFA: qualified leads become Salesforce Leads
     "feedback": "connector.flows.feedback:Feedback",  # SFA → MA: sales' progress goes back to the MA
+    "won_deals": "connector.flows.won_deals:WonDeals",  # SFA → CRM: won opportunities become deals, customers
 }
 
 

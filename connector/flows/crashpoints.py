@@ -6,7 +6,7 @@ sends itself SIGKILL there: no cleanup, no flush, like a power cut. Unset, this 
 The points: after_accept (a page is queued and the cursor moved), after_claim (a batch is in flight),
 after_send (the target answered, nothing recorded yet), after_commit (the batch is recorded),
 after_writeback_send, after_task_send and after_nurture_send (a follow-up stage answered, nothing
-recorded yet).
+recorded yet); won deals: after_deals_send, after_deals_commit, after_lines_send and after_people_send.
 """
 
 from __future__ import annotations

@@ -161,6 +161,14 @@ def follow_conversion(connection: Connection, lead: RecordRef, contact: RecordRe
     )
 
 
+def retire(connection: Connection, refs: Iterable[RecordRef]) -> None:
+    """Records removed from their system (a line item archived because its source was deleted): their keys
+    stay, marked ``deleted``, so lookups of active links no longer find them."""
+    now = utcnow()
+    for ref in refs:
+        connection.execute(update(link_keys).where(*_ref_match(ref)).values(status="deleted", updated_at=now))
+
+
 def synced_states(connection: Connection, direction: str, keys: Sequence[str]) -> dict[str, SyncedState]:
     if not keys:
         return {}

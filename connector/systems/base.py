@@ -1,6 +1,6 @@
 """What a system is: the :class:`System` interface every adapter implements, the optional capabilities
-(:class:`Lists`, :class:`Owners`, :class:`Associations`) some add, and the :class:`SystemSpec` each vendor
-subpackage declares.
+(:class:`Lists`, :class:`Owners`, :class:`Associations`, :class:`Removals`) some add, and the
+:class:`SystemSpec` each vendor subpackage declares.
 
 A new system is a subpackage ``connector/systems/<kind>/``: its settings model (``settings.py``), its
 adapter (``adapter.py``, a class implementing :class:`System`), a ``SPEC`` in its ``__init__.py``, and one
@@ -129,6 +129,19 @@ class Associations(Protocol):
         One result per pair, in input order, keyed ``"<from id>:<to id>"``: CREATED when linked (linking
         twice is harmless), FAILED when the system refused that pair.
         """
+
+    def dissociate(self, from_obj: str, to_obj: str, pairs: Sequence[tuple[str, str]]) -> list[WriteResult]:
+        """Remove every link between each (from id, to id) pair; one UPDATED result per pair, keyed as in
+        :meth:`associate` (a pair that was not linked is removed all the same: harmless to repeat)."""
+
+
+@runtime_checkable
+class Removals(Protocol):
+    """Records a flow may remove: HubSpot archives them (a line item deleted at the source)."""
+
+    def remove(self, obj: str, ids: Sequence[str]) -> list[WriteResult]:
+        """Remove records of ``obj`` by record id, batched to the vendor maximum; one UPDATED result per id
+        (an id already gone is removed all the same: harmless to repeat)."""
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def documented_keys(section: str) -> set[str]:
 def test_the_example_validates(secrets_in_environment) -> None:
     config = load_config(EXAMPLE)
 
-    assert set(config.flows) == {"handoff", "marketo_handoff", "feedback", "marketo_feedback"}
+    assert set(config.flows) == {"handoff", "marketo_handoff", "feedback", "marketo_feedback", "won_deals"}
     handoff = config.flow("handoff")
     assert (handoff.kind, handoff.source, handoff.target) == ("handoff", "hubspot", "salesforce")
     assert handoff.mapping == REPO / "mappings" / "handoff" / "hubspot__salesforce.toml"
@@ -73,6 +73,9 @@ def test_the_example_validates(secrets_in_environment) -> None:
     marketo_feedback = config.flow("marketo_feedback")
     assert (marketo_feedback.source, marketo_feedback.target) == ("salesforce", "marketo")
     assert marketo_feedback.enabled is False
+    won = config.flow("won_deals")
+    assert (won.kind, won.source, won.target) == ("won_deals", "salesforce", "crm")
+    assert won.mapping == REPO / "mappings" / "won_deals" / "salesforce__hubspot.toml"
     assert {config.salesforce.secret(n) for n in ("client_id", "client_secret")} == {
         SECRETS["SALESFORCE_CLIENT_ID"],
         SECRETS["SALESFORCE_CLIENT_SECRET"],

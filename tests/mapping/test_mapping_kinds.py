@@ -179,6 +179,9 @@ def test_load_flow_mapping_reads_a_version_1_file_as_a_handoff(tmp_path):
     assert load_flow_mapping(path).rule is not None
 
 
+KNOWN = ", ".join(known_kinds())  # every registered kind, handoff first
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [

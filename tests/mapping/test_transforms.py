@@ -118,3 +118,34 @@ def test_text_transforms_are_idempotent(text):
     for name in ("trim", "lower", "upper", "nfkc", "collapse_spaces"):
         once = apply(name, text)
         assert apply(name, once) == once
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://www.Acme.co.jp/about?x=1", "acme.co.jp"),
+        ("ACME.co.jp", "acme.co.jp"),
+        ("http://user@shop.acme.com:8080/", "shop.acme.com"),
+        ("ｗｗｗ．ｅｘａｍｐｌｅ．ｊｐ", "example.jp"),  # full-width, typed into a CRM field
+        ("acme.com.", "acme.com"),
+        ("www.www.acme.com", "acme.com"),
+        ("www.com", "www.com"),
+    ],
+)
+def test_url_domain_keeps_the_host_name(value, expected):
+    assert apply("url_domain", value) == expected
+
+
+@pytest.mark.parametrize("value", ["not a domain", "localhost", "https://", "a..b"])
+def test_url_domain_refuses_text_without_a_host_name(value):
+    with pytest.raises(TransformValueError, match="not a web address"):
+        apply("url_domain", value)
+
+
+@given(st.text())
+def test_url_domain_is_idempotent(text):
+    try:
+        once = apply("url_domain", text)
+    except TransformValueError:
+        return
+    assert apply("url_domain", once) == once

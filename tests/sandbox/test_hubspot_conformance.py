@@ -231,6 +231,9 @@ def drive_adapter(hubspot, hubspot_fake) -> None:
     hubspot.associate("contacts", "companies", [(people[0], company), (people[1], "888")])
     hubspot.associate("deals", "companies", [(deal, company)], type_id=341)
     hubspot.associate("deals", "companies", [("1", company)], type_id=341)
+    hubspot.dissociate("deals", "companies", [(deal, company)])
+    hubspot.upsert("deals", "hs_object_id", [Outgoing(deal, {"deal_currency_code": "USD", "amount": "10"})])
+    hubspot.remove("deals", [deal, "424242"])
     list_id = hubspot.find_or_create_list("Upsell")
     assert hubspot.find_or_create_list("Upsell") == list_id
     hubspot.add_to_list(list_id, [*people, "999999"])

@@ -16,7 +16,7 @@ from connector.errors import ErrorCategory
 from connector.records import Outcome, Outgoing, Page
 from connector.sandbox.framework import FakeService
 from connector.systems import SYSTEMS
-from connector.systems.base import Associations, Lists, Owners, System
+from connector.systems.base import Associations, Lists, Owners, Removals, System
 
 pytest_plugins = ("conftest_salesforce", "conftest_hubspot", "conftest_marketo")
 
@@ -87,7 +87,7 @@ def hubspot_subject(make_hubspot, hubspot_fake) -> Subject:
         fixed={},
         refused=Outgoing("not-an-email", {"firstname": "Refused"}),
         seed=seed,
-        capabilities={Lists, Owners, Associations},
+        capabilities={Lists, Owners, Associations, Removals},
     )
 
 
@@ -129,7 +129,8 @@ def test_the_adapter_is_registered_and_declares_its_capabilities(subject):
     system = subject.system
     assert isinstance(system, System) and system.kind in SYSTEMS
     assert isinstance(system, SYSTEMS[system.kind].adapter_class())
-    assert {cap for cap in (Lists, Owners, Associations) if isinstance(system, cap)} == subject.capabilities
+    capabilities = (Lists, Owners, Associations, Removals)
+    assert {cap for cap in capabilities if isinstance(system, cap)} == subject.capabilities
 
 
 def test_check_is_one_authenticated_call_once_signed_in(subject):
@@ -248,3 +249,19 @@ def test_lists_find_or_create_once_and_report_one_result_per_id(lists_subject):
     assert [r.outcome for r in system.remove_from_list(list_id, people[:1])] == [Outcome.UPDATED]
     assert [r.outcome for r in system.remove_from_list(list_id, people[:1])] == [Outcome.UNCHANGED]
     assert list(system.list_members(list_id)) == [people[1]]
+
+
+def test_removed_records_are_gone_and_removing_again_is_harmless(subject):
+    if Removals not in subject.capabilities:
+        pytest.skip(f"{subject.system.kind} does not remove records")
+    written = subject.system.upsert(
+        subject.obj, subject.key_field, [subject.record(n, "x") for n in range(3)]
+    )
+    ids = [result.id for result in written]
+
+    removed = subject.system.remove(subject.obj, ids[:2])
+
+    assert [(r.key, r.outcome) for r in removed] == [(ids[0], Outcome.UPDATED), (ids[1], Outcome.UPDATED)]
+    keys = [subject.key(n) for n in range(3)]
+    assert [r.id for r in subject.system.read_by_keys(subject.obj, subject.key_field, keys, [])] == ids[2:]
+    assert [r.outcome for r in subject.system.remove(subject.obj, ids[:1])] == [Outcome.UPDATED]

@@ -197,6 +197,43 @@ def test_associations_default_and_labelled_in_chunks_of_100(hubspot, hubspot_fak
     ]
 
 
+def test_dissociate_removes_links_from_both_sides_100_a_call(hubspot, hubspot_fake):
+    people = contacts(hubspot_fake, 120)
+    company = hubspot_fake.seed({"companies": [{"properties": {"name": "Acme"}}]})["companies"][0]
+    hubspot.associate("contacts", "companies", [(person, company) for person in people])
+    hubspot.guard.calls.clear()
+
+    gone = hubspot.dissociate("companies", "contacts", [(company, person) for person in people[:110]])
+
+    assert [r.outcome for r in gone] == [Outcome.UPDATED] * 110 and gone[0].key == f"{company}:{people[0]}"
+    assert hubspot.guard.calls == {"associations.batch.archive": 2}
+    left = {
+        a["fromId"] for a in hubspot_fake.dump_state()["associations"] if a["toObjectType"] == "companies"
+    }
+    assert left == set(people[110:])  # the contacts' side is gone too
+    assert [r.outcome for r in hubspot.dissociate("companies", "contacts", [(company, people[0])])] == [
+        Outcome.UPDATED
+    ]  # removing a link that is not there is harmless
+
+
+def test_remove_archives_records_and_their_associations(hubspot, hubspot_fake):
+    people = contacts(hubspot_fake, 3)
+    company = hubspot_fake.seed({"companies": [{"properties": {"name": "Acme"}}]})["companies"][0]
+    hubspot.associate("contacts", "companies", [(person, company) for person in people])
+
+    removed = hubspot.remove("contacts", people[:2])
+
+    assert [(r.key, r.outcome) for r in removed] == [
+        (people[0], Outcome.UPDATED),
+        (people[1], Outcome.UPDATED),
+    ]
+    assert [r.id for r in hubspot.read_by_keys("contacts", "hs_object_id", people, ["email"])] == [people[2]]
+    [read] = hubspot.links.transport.associations.get_page(
+        "companies", "contacts", {"inputs": [{"id": company}]}
+    ).results
+    assert [to.to_object_id for to in read.to] == [people[2]]  # archived records take their links along
+
+
 def test_lists_are_found_or_created_and_memberships_change_100_a_call(hubspot, hubspot_fake):
     people = contacts(hubspot_fake, 300)
     list_id = hubspot.find_or_create_list("Upsell: heavy users")

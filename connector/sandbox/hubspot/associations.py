@@ -36,6 +36,7 @@ def association_rules() -> list[Rule]:
         Rule(f"{_BATCH}/create", endpoint="associations_create", methods=["POST"]),
         Rule(f"{_BATCH}/associate/default", endpoint="associations_default", methods=["POST"]),
         Rule(f"{_BATCH}/read", endpoint="associations_read", methods=["POST"]),
+        Rule(f"{_BATCH}/archive", endpoint="associations_archive", methods=["POST"]),
         Rule(
             "/crm/v4/objects/<object_type>/<object_id>/associations/<to_type>",
             endpoint="associations_get",
@@ -55,6 +56,11 @@ class AssociationGraph:
         self.edges[(from_table, from_id, to_table)].setdefault(to_id, set()).add(kind)
         inverse = (category, INVERSE_TYPE.get(type_id, type_id))
         self.edges[(to_table, to_id, from_table)].setdefault(from_id, set()).add(inverse)
+
+    def unlink(self, from_table: str, from_id: int, to_table: str, to_id: int) -> None:
+        """Remove every association between the two records, from both sides."""
+        self.edges.get((from_table, from_id, to_table), {}).pop(to_id, None)
+        self.edges.get((to_table, to_id, from_table), {}).pop(from_id, None)
 
     def targets(self, from_table: str, from_id: int, to_table: str) -> dict[int, set[AssociationKind]]:
         return self.edges.get((from_table, from_id, to_table), {})
@@ -137,6 +143,20 @@ class AssociationEndpoints:
             })  # fmt: skip
         return json_response(batch_body(results, errors, started))
 
+    def associations_archive(self, request: Request, from_type: str, to_type: str) -> Response:
+        """Remove every association of each pair (unknown pairs are ignored); 204 like HubSpot."""
+        source, target = self.portal.table(from_type), self.portal.table(to_type)
+        for entry in batch_inputs(read_json(request)):
+            from_id = int(entry["from"]["id"])
+            for to in entry.get("to") or ():
+                self.associations.unlink(source.name, from_id, target.name, int(to["id"]))
+        return Response(status=204)
+
+    def _live_targets(self, source: ObjectTable, from_id: int, target: ObjectTable) -> list:
+        """Associated records that still exist, by id (an archived record takes its associations along)."""
+        targets = self.associations.targets(source.name, from_id, target.name)
+        return sorted((i, kinds) for i, kinds in targets.items() if target.live(i) is not None)
+
     def associations_read(self, request: Request, from_type: str, to_type: str) -> Response:
         source, target, started = self.portal.table(from_type), self.portal.table(to_type), now_iso()
         results, errors = [], []
@@ -145,10 +165,8 @@ class AssociationEndpoints:
             if problem is not None:
                 errors.append(problem)
                 continue
-            targets = self.associations.targets(source.name, int(entry["id"]), target.name)
-            to = [
-                {"toObjectId": str(i), "associationTypes": _types_json(k)} for i, k in sorted(targets.items())
-            ]
+            targets = self._live_targets(source, int(entry["id"]), target)
+            to = [{"toObjectId": str(i), "associationTypes": _types_json(k)} for i, k in targets]
             results.append({"from": {"id": str(entry["id"])}, "to": to})
         return multi_status(results, errors, started)
 
@@ -156,9 +174,7 @@ class AssociationEndpoints:
         source, target = self.portal.table(object_type), self.portal.table(to_type)
         limit, after = min(int(request.args.get("limit", 500)), 500), int(request.args.get("after") or 0)
         record = source.find(None, object_id)
-        targets = (
-            sorted(self.associations.targets(source.name, record.id, target.name).items()) if record else []
-        )
+        targets = self._live_targets(source, record.id, target) if record else []
         page = targets[after : after + limit]
         body: dict[str, Any] = {
             "results": [{"toObjectId": str(i), "associationTypes": _types_json(k)} for i, k in page]

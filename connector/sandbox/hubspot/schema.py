@@ -279,6 +279,10 @@ def _company_properties() -> list[dict[str, Any]]:
     ]
 
 
+CURRENCIES = options(("JPY", "Japanese Yen"), ("USD", "US Dollar"), ("EUR", "Euro"), ("GBP", "British Pound"))
+"""The portal's currencies (multi-currency: JPY is the company currency)."""
+
+
 def _deal_properties() -> list[dict[str, Any]]:
     group = "dealinformation"
     stages = options(*((stage, label) for stage, label, _, _ in DEAL_STAGES))
@@ -289,6 +293,7 @@ def _deal_properties() -> list[dict[str, Any]]:
         prop("closedate", "Close Date", "datetime", group=group),
         prop("pipeline", "Pipeline", "enumeration", choices=options(("default", "Sales")), group=group),
         prop("dealstage", "Deal Stage", "enumeration", choices=stages, group=group),
+        prop("deal_currency_code", "Currency", "enumeration", choices=CURRENCIES, group=group),
         prop("revloop_salesforce_opportunity_id", "Salesforce Opportunity ID", group="revloop",
              flags=CUSTOM_UNIQUE),
     ]  # fmt: skip
@@ -303,6 +308,7 @@ def _line_item_properties() -> list[dict[str, Any]]:
         prop("price", "Unit Price", "number", group=group, hint="currency"),
         prop("amount", "Net Price", "number", group=group, hint="currency"),
         prop("hs_product_id", "Product ID", "number", group=group),
+        prop("hs_line_item_currency_code", "Currency", "enumeration", choices=CURRENCIES, group=group),
         prop("revloop_salesforce_line_id", "Salesforce Line ID", group="revloop", flags=CUSTOM_UNIQUE),
     ]
 

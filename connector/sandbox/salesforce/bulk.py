@@ -161,7 +161,9 @@ class BulkMixin:
         size = int(request.args.get("maxRecords", "50000") or 50000)
         page = job.rows[start : start + size]
         following = start + size if start + size < len(job.rows) else None
-        body = csv_text(list(job.query.fields), [csv_row(job.query, row) for row in page])
+        with self.lock:
+            cells = [csv_row(job.query, row, self.org.get) for row in page]
+        body = csv_text(list(job.query.fields), cells)
         headers = {
             "Sforce-Locator": "null"
             if following is None

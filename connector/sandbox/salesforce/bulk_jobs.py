@@ -8,6 +8,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.sandbox.salesforce.relations import Fetch, flat_value
 from connector.sandbox.salesforce.schema import ObjectDef
 from connector.sandbox.salesforce.soql_compile import CompiledQuery
 from connector.sandbox.salesforce.store import Row
@@ -93,15 +94,18 @@ def bulk_value(obj: ObjectDef, name: str, raw: str) -> Any:
         ) from None
 
 
-def csv_row(query: CompiledQuery, row: Row) -> dict[str, str]:
+def csv_row(query: CompiledQuery, row: Row, fetch: Fetch) -> dict[str, str]:
+    """A result row as CSV cells; a relationship field (``Account.Name``) is one flat column."""
     out = {}
     for name in query.fields:
-        value = row.get(name)
+        path = query.paths.get(name)
+        value = flat_value(row, path, fetch) if path else row.get(name)
+        kind = path.field.type if path else query.obj.fields[name].type
         if value is None:
             out[name] = ""
         elif isinstance(value, bool):
             out[name] = "true" if value else "false"
-        elif query.obj.fields[name].type == "datetime":
+        elif kind == "datetime":
             out[name] = value.replace("+0000", "Z")
         else:
             out[name] = str(value)

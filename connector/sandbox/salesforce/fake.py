@@ -54,6 +54,7 @@ _ROUTES = (
     (f"{_API}/sobjects/<obj>/", "sobject_create", ["POST"]),
     (f"{_API}/sobjects/<obj>/<record_id>", "sobject_get", ["GET"]),
     (f"{_API}/sobjects/<obj>/<record_id>", "sobject_update", ["PATCH"]),
+    (f"{_API}/sobjects/<obj>/<record_id>", "sobject_delete", ["DELETE"]),
     (f"{_API}/sobjects/<obj>/<field>/<path:value>", "sobject_by_key", ["GET"]),
     (f"{_API}/sobjects/<obj>/<field>/<path:value>", "sobject_upsert", ["PATCH"]),
     (f"{_API}/composite/sobjects/", "collections_create", ["POST"]),
@@ -263,6 +264,11 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, ControlMixin, FakeS
                 definition, record_id, values, WriteOptions(auto_assign="FALSE", actor=owner)
             )
             return self.org.get(obj, record)  # type: ignore[return-value]
+
+    def delete(self, obj: str, record_id: str) -> None:
+        """Delete a record as a user would in the UI (a line item's opportunity rolls its Amount up)."""
+        with self.lock:
+            self.writer.delete(OBJECTS[obj], record_id)
 
     def lock_record(self, record_id: str, *, failures: int | None = None) -> None:
         """Hold a record's row lock: its next ``failures`` writes (None: all, until unlocked) fail with

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connector.sandbox.salesforce.schema import (
     FieldDef,
     ObjectDef,
+    currency_field,
     make_object,
     owner_field,
     picklist,
@@ -158,6 +159,7 @@ OPPORTUNITY = make_object(
         picklist("StageName", "Stage", OPPORTUNITY_STAGES, restricted=True, nillable=False),
         FieldDef("CloseDate", "Close Date", "date", nillable=False),
         FieldDef("Amount", "Amount", "currency"),
+        currency_field(),
         reference("AccountId", "Account ID", "Account"),
         read_only("IsWon", "Won", "boolean", nillable=False, default=False),
         read_only("IsClosed", "Closed", "boolean", nillable=False, default=False),
@@ -181,6 +183,7 @@ OPPORTUNITY_LINE_ITEM = make_object(
         FieldDef("Quantity", "Quantity", "double", nillable=False),
         FieldDef("UnitPrice", "Sales Price", "currency"),
         FieldDef("TotalPrice", "Total Price", "currency"),
+        currency_field(derived=True),
         text("Description", "Line Description", 255),
     ],
 )
@@ -288,7 +291,8 @@ KEY_PREFIXES = {obj.key_prefix: obj.name for obj in OBJECTS.values()} | {"01s": 
 """Key prefix → sObject name, for reference checks (Pricebook2 is known by prefix only)."""
 
 INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
-    name: (*obj.external_ids(), *(("Email",) if "Email" in obj.fields else ()))
+    name: (*obj.external_ids(), *(field for field in ("Email", "OpportunityId") if field in obj.fields))
     for name, obj in OBJECTS.items()
 }
-"""Fields with a case-insensitive value index: external ids (upserts) and Email (the duplicate rule)."""
+"""Fields with a case-insensitive value index: external ids (upserts), Email (the duplicate rule) and
+OpportunityId (an opportunity's products and contact roles)."""

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.framework import json_response
 from connector.sandbox.salesforce.objects import INDEXED_FIELDS, OBJECTS
+from connector.sandbox.salesforce.relations import nested
 from connector.sandbox.salesforce.soql import SoqlSyntaxError
 from connector.sandbox.salesforce.soql_compile import CompiledQuery, compile_query
 from connector.sandbox.salesforce.store import Row, normalize_id
@@ -79,6 +80,8 @@ class RestMixin:
             except SoqlSyntaxError as exc:
                 return sf_error(RequestError(exc.code, exc.located(text)))
             rows = self.org.select(compiled)
+            if compiled.count:
+                return json_response({"totalSize": len(rows), "done": True, "records": []})
             cursor = QueryCursor(
                 "01g" + secrets.token_hex(8)[:15],
                 compiled,
@@ -101,9 +104,17 @@ class RestMixin:
         else:
             with self.lock:
                 self.cursors.pop(cursor.id, None)
-        obj, fields = cursor.query.obj.name, cursor.query.fields
-        answer["records"] = [row_json(obj, row, fields, cursor.version) for row in cursor.rows[offset:end]]
+        answer["records"] = [self._record_json(cursor, row) for row in cursor.rows[offset:end]]
         return answer
+
+    def _record_json(self: SalesforceFake, cursor: QueryCursor, row: Row) -> dict[str, Any]:
+        """A result row: its own fields, then each related record nested under its relationship name."""
+        query = cursor.query
+        own = tuple(name for name in query.fields if name not in query.paths)
+        record = row_json(query.obj.name, row, own, cursor.version)
+        with self.lock:
+            record.update(nested(row, query.paths.values(), self.org.get, cursor.version))
+        return record
 
     # ---- describe and single records -------------------------------------------------------------
     @handles_errors
@@ -145,6 +156,19 @@ class RestMixin:
                 self.writer.update(definition, record_id, values, write_options(self.writer, request))
             except SaveError as error:
                 return json_response([error.single_json()], status=400)
+        return Response(status=204)
+
+    @handles_errors
+    def sobject_delete(
+        self: SalesforceFake, request: Request, version: str, obj: str, record_id: str
+    ) -> Response:
+        definition = object_def(obj)
+        with self.lock:
+            try:
+                self.writer.delete(definition, record_id)
+            except SaveError as error:
+                status = 404 if error.code == "ENTITY_IS_DELETED" else 400
+                return json_response([error.single_json()], status=status)
         return Response(status=204)
 
     @handles_errors
@@ -191,7 +215,7 @@ def _batch_size(request: Request, compiled: CompiledQuery) -> int:
         name, _, value = option.strip().partition("=")
         if name.strip().lower() == "batchsize" and value.strip().isdigit():
             batch = min(MAX_BATCH, max(MIN_BATCH, int(value)))
-    fields = [compiled.obj.fields[name] for name in compiled.fields]
+    fields = [compiled.obj.fields[name] for name in compiled.fields if name not in compiled.paths]
     long_texts = sum(1 for field in fields if field.type == "textarea" and field.length > 255)
     return min(batch, MIN_BATCH) if long_texts >= 2 else batch  # two long text areas cap pages at 200
 

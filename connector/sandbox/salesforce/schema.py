@@ -194,6 +194,19 @@ def system_fields(label: str) -> list[FieldDef]:
     ]
 
 
+CURRENCIES = ("JPY", "USD", "EUR", "GBP")
+"""The fake org is multi-currency, corporate currency JPY: every record of a currency-bearing object has
+a CurrencyIsoCode, defaulting to the corporate currency."""
+
+
+def currency_field(*, derived: bool = False) -> FieldDef:
+    """CurrencyIsoCode; ``derived``: read-only, the parent's (a line item has its opportunity's)."""
+    return FieldDef(
+        "CurrencyIsoCode", "Currency ISO Code", "picklist", 3, picklist=CURRENCIES, restricted=True,
+        nillable=False, default=CURRENCIES[0], createable=not derived, updateable=not derived,
+    )  # fmt: skip
+
+
 def owner_field() -> FieldDef:
     return reference("OwnerId", "Owner ID", "User", nillable=False, defaulted=True)
 

@@ -1,8 +1,9 @@
 """A parser for the SOQL subset the Salesforce fake answers.
 
-Grammar: ``SELECT f1, f2 FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n]
-[OFFSET n]``; conditions combine ``= != <> < <= > >= IN NOT IN LIKE`` with AND, OR, NOT and parentheses
-(mixing AND and OR at one level needs parentheses, as in Salesforce). Literals: quoted strings with
+Grammar: ``SELECT f1, f2 | COUNT() FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...]
+[LIMIT n] [OFFSET n]``; conditions combine ``= != <> < <= > >= IN NOT IN LIKE`` with AND, OR, NOT and
+parentheses (mixing AND and OR at one level needs parentheses, as in Salesforce); a selected name may
+follow relationships (``Account.Name``). Literals: quoted strings with
 backslash escapes, numbers, true/false, null, and unquoted date (``2024-05-01``) and datetime
 (``2024-05-01T12:00:00Z`` or with an offset) literals. Keywords and names are case-insensitive.
 
@@ -114,6 +115,8 @@ class Query:
     order_by: tuple[OrderItem, ...]
     limit: int | None
     offset: int
+    count: bool = False
+    """``SELECT COUNT() FROM ...``: the answer is only the number of matching records."""
 
 
 def unescape(raw: str) -> str:
@@ -196,7 +199,10 @@ class _Parser:
     # ---- grammar -------------------------------------------------------------------------------
     def query(self) -> Query:
         self.expect_keyword("SELECT")
-        fields = [self.name()]
+        count = self.at_keyword("COUNT") and getattr(self.peek(1), "text", "") == "("
+        fields = [] if count else [self.name()]
+        if count:
+            self.take(), self.expect_punct("("), self.expect_punct(")")
         while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
             self.take()
             fields.append(self.name())
@@ -225,6 +231,7 @@ class _Parser:
             order_by,
             limit,
             offset or 0,
+            count,
         )
 
     def condition(self) -> Condition | BoolOp | Not:

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from connector.sandbox.salesforce.relations import Path, resolve
 from connector.sandbox.salesforce.schema import ID_TYPES, NUMBER_TYPES, TEXT_TYPES, FieldDef, ObjectDef
 from connector.sandbox.salesforce.soql import BoolOp, Condition, Literal, Not, Query, SoqlSyntaxError, parse
 
@@ -76,6 +77,10 @@ class CompiledQuery:
     """ORDER BY SystemModstamp[, Id] ascending: the (stamp, id) index already yields the answer order."""
     lookup: tuple[str, tuple[str, ...]] | None
     """An equality or IN condition on an indexed field (Id, external ids, Email) that must hold."""
+    paths: Mapping[str, Path]
+    """The selected relationship fields (``Account.Name``) by their name in ``fields``."""
+    count: bool = False
+    """``SELECT COUNT()``: answer the number of matching rows, no records."""
 
     def sort(self, rows: list[Row]) -> None:
         for field, descending, nulls_first in reversed(self.order):
@@ -95,7 +100,8 @@ def compile_query(
     """Parse and bind ``text``; raise SoqlSyntaxError (or a subclass) carrying Salesforce's errorCode."""
     query = parse(text)
     obj = _resolve_object(query, objects)
-    fields = _select_list(query, obj)
+    paths = {path.name: path for path in _paths(query, obj, objects)}
+    fields = _select_list(query, obj, paths)
     predicate = _predicate(query.where, obj) if query.where is not None else (lambda row: True)
     order = tuple(
         (_field(obj, item.field, item.position), item.descending, item.nulls_first) for item in query.order_by
@@ -112,6 +118,8 @@ def compile_query(
         stamp_ordered=[(f.name, d) for f, d, _ in order]
         in ([(STAMP, False)], [(STAMP, False), ("Id", False)]),
         lookup=_lookup(conjuncts, ("Id", *indexed.get(obj.name, ()))),
+        paths=paths,
+        count=query.count,
     )
 
 
@@ -143,10 +151,29 @@ def _field(obj: ObjectDef, name: str, position: int) -> FieldDef:
     return obj.fields[canonical]
 
 
-def _select_list(query: Query, obj: ObjectDef) -> tuple[str, ...]:
+def _paths(query: Query, obj: ObjectDef, objects: Mapping[str, ObjectDef]) -> list[Path]:
+    """The selected relationship fields, resolved; an unknown relationship or field is INVALID_FIELD."""
+    paths = []
+    for name, position in query.fields:
+        if "." in name:
+            path = resolve(obj, name, objects)
+            if path is None:
+                raise SoqlFieldError(
+                    f"Didn't understand relationship '{name.rsplit('.', 1)[0]}' in field path. If you are "
+                    "attempting to use a custom relationship, be sure to append the '__r' after the custom "
+                    "relationship name. Please reference your WSDL or the describe call for the appropriate "
+                    "names.",
+                    position,
+                )
+            paths.append(path)
+    return paths
+
+
+def _select_list(query: Query, obj: ObjectDef, paths: Mapping[str, Path]) -> tuple[str, ...]:
+    by_lower = {name.lower(): name for name in paths}
     names: list[str] = []
     for name, position in query.fields:
-        canonical = _field(obj, name, position).name
+        canonical = by_lower[name.lower()] if "." in name else _field(obj, name, position).name
         if canonical in names:
             raise SoqlFieldError(f"duplicate field selected: {name}", position)
         names.append(canonical)

@@ -124,6 +124,15 @@ class Org:
         self.records[obj][record_id] = new
         self._index(obj, new, defer_sort=defer_sort)
 
+    def remove(self, obj: str, record_id: str) -> Row | None:
+        """Delete a record (creates stay counted: a deleted duplicate was still a duplicate)."""
+        old = self.records[obj].pop(record_id, None)
+        if old is not None:
+            if self.journal is not None:
+                self.journal.append((obj, record_id, old))
+            self._unindex(obj, old)
+        return old
+
     def sort_stamps(self, obj: str) -> None:
         self.by_stamp[obj].sort()
 
@@ -137,11 +146,12 @@ class Org:
     def rollback(self) -> None:
         entries, self.journal = self.journal or [], None
         for obj, record_id, old in reversed(entries):
-            current = self.records[obj].pop(record_id)
-            self._unindex(obj, current)
-            if old is None:
+            current = self.records[obj].pop(record_id, None)  # None: the write was a delete
+            if current is not None:
+                self._unindex(obj, current)
+            if old is None and current is not None:
                 self._count_create(obj, current, -1)
-            else:
+            elif old is not None:
                 self.records[obj][record_id] = old
                 self._index(obj, old)
 

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.sandbox.salesforce.objects import CLOSED_STAGES, OBJECTS
+from connector.sandbox.salesforce.opportunity_products import (
+    LINE_ITEM,
+    line_item_currency,
+    line_item_prices,
+    roll_up_amount,
+)
 from connector.sandbox.salesforce.schema import ObjectDef
 from connector.sandbox.salesforce.store import Org, Row, format_stamp, normalize_id
 from connector.sandbox.salesforce.validate import RequestError, SaveError, check_record
@@ -169,8 +175,8 @@ class Writer:
                 )
         if obj.name == "Lead":
             self._duplicate_rule(row)
-        if obj.name == "OpportunityLineItem":
-            _line_item_prices(row, existing)
+        if obj.name == LINE_ITEM:
+            line_item_prices(row, existing)
 
     def _duplicate_rule(self, row: Row) -> None:
         """The active standard rule: block a Lead whose Email (any case) another Lead already has."""
@@ -191,6 +197,17 @@ class Writer:
         row.update(LastModifiedDate=stamp, LastModifiedById=actor, SystemModstamp=stamp)
         derive(obj.name, row, self.org)
         self.org.put(obj.name, row)
+        if obj.name == LINE_ITEM:
+            roll_up_amount(self.org, row["OpportunityId"], stamp, actor)
+
+    def delete(self, obj: ObjectDef, record_id: Any) -> None:
+        """Delete a record (a line item's opportunity rolls its Amount up again)."""
+        existing = self._existing(obj, record_id)
+        self._check_lock(existing["Id"])
+        self.org.remove(obj.name, existing["Id"])
+        if obj.name == LINE_ITEM:
+            stamp = format_stamp(self.org.clock.now())
+            roll_up_amount(self.org, existing["OpportunityId"], stamp, self.api_user_id)
 
 
 def derive(obj: str, row: Row, org: Org) -> None:
@@ -201,7 +218,9 @@ def derive(obj: str, row: Row, org: Org) -> None:
         stage = row.get("StageName")
         row["IsClosed"] = stage in CLOSED_STAGES
         row["IsWon"] = CLOSED_STAGES.get(stage, False)
-    if obj in ("PricebookEntry", "OpportunityLineItem") and row.get("Product2Id"):
+    if obj == LINE_ITEM:
+        line_item_currency(row, org)
+    if obj in ("PricebookEntry", LINE_ITEM) and row.get("Product2Id"):
         product = org.get("Product2", row["Product2Id"]) or {}
         row["Name"] = product.get("Name")
         if obj == "PricebookEntry":
@@ -214,30 +233,6 @@ def normalized(obj: ObjectDef, values: Mapping[str, Any]) -> dict[str, Any]:
         name: normalize_id(value) if obj.fields[name].type == "reference" and value is not None else value
         for name, value in values.items()
     }
-
-
-def _line_item_prices(row: Row, existing: Row | None) -> None:
-    """A line item needs a product or price-book entry, and a UnitPrice or a TotalPrice (not both)."""
-    if existing is None and not (row.get("PricebookEntryId") or row.get("Product2Id")):
-        raise SaveError(
-            "REQUIRED_FIELD_MISSING", "Required fields are missing: [PricebookEntryId]", ("PricebookEntryId",)
-        )
-    unit, total, quantity = row.get("UnitPrice"), row.get("TotalPrice"), row.get("Quantity") or 0.0
-    if existing is None and unit is not None and total is not None:
-        raise SaveError(
-            "FIELD_INTEGRITY_EXCEPTION",
-            "field integrity exception: TotalPrice (you cannot specify both UnitPrice and TotalPrice)",
-            ("TotalPrice",),
-        )
-    if unit is None and total is None:
-        raise SaveError(
-            "FIELD_INTEGRITY_EXCEPTION",
-            "field integrity exception: unknown (must specify either UnitPrice or TotalPrice)",
-        )
-    if unit is not None:
-        row["TotalPrice"] = round(unit * quantity, 2)
-    elif quantity:
-        row["UnitPrice"] = round(total / quantity, 2)
 
 
 def _duplicates(record_ids: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from connector.systems.hubspot.links import HubSpotLinks
 from connector.systems.hubspot.read import ID_KEYS, HubSpotReader
 from connector.systems.hubspot.settings import HubSpotSettings
 from connector.systems.hubspot.transport import HubSpotTransport
-from connector.systems.hubspot.write import upsert
+from connector.systems.hubspot.write import archive, upsert
 
 IMPLICITLY_UNIQUE = {"contacts": frozenset({"email"})}
 OWNERS_PAGE = 100
@@ -137,7 +137,7 @@ class HubSpotSystem:
         self._schemas[obj] = ObjectSchema(system=self.kind, object=obj, fields=fields)
         return self._schemas[obj]
 
-    # ---- capabilities: Associations, Lists (see connector.systems.base) -----------------------------
+    # ---- capabilities: Associations, Removals, Lists (see connector.systems.base) -------------------
     def associate(
         self,
         from_obj: str,
@@ -149,6 +149,13 @@ class HubSpotSystem:
     ) -> list[WriteResult]:
         """Associate (from id, to id) pairs, 100 a call; results keyed ``"<from>:<to>"``."""
         return self.links.associate(from_obj, to_obj, pairs, type_id=type_id, category=category)
+
+    def dissociate(self, from_obj: str, to_obj: str, pairs: Sequence[tuple[str, str]]) -> list[WriteResult]:
+        return self.links.dissociate(from_obj, to_obj, pairs)
+
+    def remove(self, obj: str, ids: Sequence[str]) -> list[WriteResult]:
+        """Archive records by id, 100 a call (HubSpot answers 204 and ignores ids it does not know)."""
+        return archive(self.transport, obj, ids)
 
     def find_or_create_list(self, name: str, object_type_id: str = "0-1") -> str:
         """A MANUAL list of ``object_type_id`` records (contacts by default)."""

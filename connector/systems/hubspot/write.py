@@ -148,3 +148,16 @@ def upsert(
 ) -> list[WriteResult]:
     """Write ``batch`` (at most 100) by ``key_field``; one result per record, in input order."""
     return BatchWrite(transport, obj, key_field, batch).run()
+
+
+def archive(transport: HubSpotTransport, obj: str, ids: Sequence[str]) -> list[WriteResult]:
+    """Archive records by id, 100 a call; one UPDATED result per id (HubSpot answers 204 for the batch)."""
+    results = []
+    for start in range(0, len(ids), MAX_BATCH):
+        chunk = [str(record_id) for record_id in ids[start : start + MAX_BATCH]]
+        body = {"inputs": [{"id": record_id} for record_id in chunk]}
+        transport.call(
+            "batch.archive", lambda b=body, **kw: transport.batch.archive_with_http_info(obj, b, **kw)
+        )
+        results += [WriteResult(record_id, Outcome.UPDATED, id=record_id) for record_id in chunk]
+    return results

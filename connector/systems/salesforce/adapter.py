@@ -292,4 +292,5 @@ def _field_schema(raw: Mapping[str, Any]) -> FieldSchema:
         createable=createable,
         updateable=bool(raw.get("updateable")),
         external_id=bool(raw.get("externalId")),
+        reference_to=tuple(raw.get("referenceTo") or ()),
     )

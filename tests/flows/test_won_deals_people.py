@@ -1,0 +1,133 @@
+"""The people of won deals: the MA's own contact when the CRM is the MA's portal (through the handoff's
+link), found or created by email in a CRM that is another portal, never twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from won_world import FLOW, by, deals, linked, records
+
+from connector.sandbox.server import start_sandbox
+
+HOT = {"hubspotscore": "90"}
+
+
+def won_opportunity(env, account_id: str, contact_id: str) -> str:
+    [opportunity] = env.sf_seed(
+        "Opportunity",
+        {
+            "Name": "Conv Co - Pro",
+            "StageName": "Closed Won",
+            "CloseDate": "2026-11-30",
+            "AccountId": account_id,
+        },
+    )
+    product = env.sf_seed("Product2", {"Name": "revloop Pro", "ProductCode": "RL-PRO"})[0]
+    env.sf_seed("OpportunityLineItem", {"OpportunityId": opportunity, "Product2Id": product, "Quantity": 1,
+                                        "UnitPrice": 150000, "TotalPrice": 150000})  # fmt: skip
+    env.sf_seed("OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": contact_id,
+                                           "Role": "Decision Maker"})  # fmt: skip
+    return opportunity
+
+
+def test_the_handoffs_person_becomes_the_customer_when_the_crm_is_the_mas_portal(env):
+    """Form fill → MQL → Salesforce Lead → converted → won: the same HubSpot contact becomes a customer,
+    found through the handoff's link even after sales changed the Contact's email."""
+    contact = env.contact(
+        email="conv@example.com", firstname="Kei", lastname="Convert", company="Conv Co", **HOT
+    )
+    env.run("handoff")
+    (lead,) = env.sf_by_ma_id("Lead", contact)
+    converted = env.sf.convert_lead(lead["Id"])
+    env.hs.touch("contacts", contact, {"jobtitle": "Director"})
+    env.run("handoff")  # follows the conversion: the link now holds the Contact
+    env.sf.touch("Contact", converted["contactId"], {"Email": "kei@conv.example.com"})
+    opportunity = won_opportunity(env, converted["accountId"], converted["contactId"])
+
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok", outcome
+    people = records(env, "contacts")
+    assert [person["hs_object_id"] for person in people] == [contact]  # no second contact
+    assert people[0]["lifecyclestage"] == "customer"
+    deal = deals(env)[opportunity]
+    assert linked(env, "deals", deal["hs_object_id"], "contacts") == {contact}
+
+
+def test_an_unlinked_salesforce_contact_is_found_by_email_in_the_mas_portal(env):
+    """A person sales added in Salesforce, whom marketing also knows: found by email, linked, not doubled."""
+    known = env.contact(email="known@example.com", firstname="Marketing", lastname="Spelling")
+    [account] = env.sf_seed("Account", {"Name": "Known Co"})
+    sales_typed = {"LastName": "Sales", "FirstName": "Given", "Email": "KNOWN@example.com"}
+    sales_typed["AccountId"] = account
+    [person] = env.sf_seed("Contact", sales_typed)
+    won_opportunity(env, account, person)
+
+    env.run(FLOW)
+
+    [contact] = records(env, "contacts")
+    assert contact["hs_object_id"] == known
+    assert (contact["firstname"], contact["lastname"], contact["lifecyclestage"]) == (
+        "Marketing", "Spelling", "customer",
+    )  # marketing's names stay (target_wins_unless_blank)  # fmt: skip
+    assert ("hubspot", "contacts", known) in env.link_keys() and (
+        "salesforce",
+        "Contact",
+        person,
+    ) in env.link_keys()
+
+
+@pytest.fixture
+def crm_portal(tmp_path) -> Iterator:
+    """A second HubSpot portal, the CRM, in a sandbox of its own."""
+    with start_sandbox(tmp_path / "crm", systems=["hubspot"]) as sandbox:
+        yield sandbox
+
+
+def use_crm_portal(env, sandbox) -> None:
+    """[systems.crm] pointing at the other portal, and the won_deals flow writing to it."""
+    fake = sandbox.service("hubspot")
+    token = fake.issue_credentials()["access_token"]
+    secret = env.config_path.parent / "secrets" / "crm-token"
+    secret.write_text(token + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    table = (
+        f'\n[systems.crm]\nkind = "hubspot"\nbase_url = "{sandbox.url("hubspot")}"\n'
+        f'ca_bundle = "{sandbox.ca_bundle}"\nallow_private_network = true\naccess_token_file = "{secret}"\n'
+        "read_lag_s = 0\n"
+    )
+    text = env.config_path.read_text(encoding="utf-8")
+    start = text.index("[flows.won_deals]")
+    flow = text[start:].replace('target = "hubspot"', 'target = "crm"', 1)
+    env.config_path.write_text(text[:start] + flow + table, encoding="utf-8")
+
+
+def test_a_crm_that_is_another_portal_gets_its_own_contacts_by_email_once(env, crm_portal, tmp_path):
+    use_crm_portal(env, crm_portal)
+    crm = crm_portal.service("hubspot")
+    ma_contact = env.contact(email="dual@example.com", firstname="Dual", lastname="Portal", **HOT)
+    [account] = env.sf_seed("Account", {"Name": "Dual Co", "Website": "dual.example.com"})
+    [person] = env.sf_seed("Contact", {"LastName": "Portal", "FirstName": "Dual", "Email": "dual@example.com",
+                                       "AccountId": account})  # fmt: skip
+    opportunity = won_opportunity(env, account, person)
+
+    outcome = env.run(FLOW)
+    env.sf.touch(
+        "OpportunityContactRole", env.sf_rows("OpportunityContactRole")[0]["Id"], {"Role": "Evaluator"}
+    )
+    again = env.run(FLOW)
+
+    assert outcome.status == again.status == "ok", (outcome, again)
+    assert set(outcome.api_calls) == {"salesforce", "crm"}
+    with crm.lock:
+        people = [dict(r.properties) for r in crm.portal.table("contacts").scan()]
+        deal = [dict(r.properties) for r in crm.portal.table("deals").scan()]
+    assert [(p["email"], p["lifecyclestage"]) for p in people] == [("dual@example.com", "customer")]
+    assert crm.creates_per_key("contacts", "email") == {"dual@example.com": 1}
+    assert deal[0]["revloop_salesforce_opportunity_id"] == opportunity
+    assert (
+        env.contact_properties(ma_contact).get("lifecyclestage") != "customer"
+    )  # the MA portal is not the CRM
+    assert ("crm", "contacts", people[0]["hs_object_id"]) in env.link_keys()
+    assert by(env, "deals", "revloop_salesforce_opportunity_id") == {}
