@@ -46,19 +46,25 @@ def _tail(heads: str, head_readings: str, tails: str, tail_readings: str) -> lis
 
 
 RARE_SURNAMES = _tail(
-    "上下大小中石岡森川村野島原井本藤松竹杉北",
-    "ue shimo o ko naka ishi oka mori kawa mura no shima hara i moto fuji matsu take sugi kita",
-    "田川野村本島原井山沢",
-    "ta kawa no mura moto jima hara i yama sawa",
+    "上下大小中石岡森川村野島原井本藤松竹杉北西東南平長前宮福今金青白黒赤古新高岩桜",
+    "ue shimo o ko naka ishi oka mori kawa mura no shima hara i moto fuji matsu take sugi kita nishi "
+    "higashi minami hira naga mae miya fuku ima kane ao shira kuro aka furu nii taka iwa sakura",
+    "田川野村本島原井山沢口谷崎木部浦岡尾瀬橋",
+    "ta kawa no mura moto jima hara i yama sawa guchi tani saki ki be ura oka o se hashi",
 )
 RARE_GIVEN = _tail(
-    "健翔大直拓和優美陽恵由真智達亮裕",
-    "ken sho dai nao taku kazu yu mi haru kei yoshi ma tomo tatsu ryo hiro",
-    "太介也子美樹人斗菜香",
-    "ta suke ya ko mi ki to to na ka",
+    "健翔大直拓和優美陽恵由真智達亮裕光正秀康清信俊雅千香",
+    "ken sho dai nao taku kazu yu mi haru kei yoshi ma tomo tatsu ryo hiro mitsu masa hide yasu kiyo "
+    "nobu toshi masa chi kao",
+    "太介也子美樹人斗菜香郎彦輝奈代",
+    "ta suke ya ko mi ki to to na ka ro hiko ki na yo",
 )
-COMMON_SHARE = 0.5
-"""Half the people carry one of the common surnames (and given names): they collide inside companies."""
+"""Everyone else: 800 surnames and 390 given names, so outside the common names a full name is rare,
+as it is in real data (Japan has over 100,000 surnames)."""
+COMMON_SURNAME_SHARE = 0.16
+"""The twenty commonest surnames cover about a sixth of people in Japan (佐藤 1.5 %, 鈴木 1.4 %, ...)."""
+COMMON_GIVEN_SHARE = 0.12
+"""Given names cluster by birth cohort: a dozen and a half cover about an eighth of a cohort."""
 PERSONAL_DOMAINS = ("gmail.com", "yahoo.co.jp", "icloud.com", "docomo.ne.jp", "ezweb.ne.jp")
 ADDRESS_FORMS = ("{f}.{last}", "{first}.{last}", "{last}.{first}", "{last}-{f}", "{f}{last}",
                  "{last}_{first}", "{first}-{last}", "{last}.{f}")  # fmt: skip
@@ -108,12 +114,12 @@ class World:
         return {"properties": properties, "updatedAt": "2026-11-20T09:00:00.000Z"}
 
     def _name(self) -> tuple[str, str, str, str]:
-        """(family name, its romaji, given name, its romaji): common ones half the time."""
-        if self.rng.random() < COMMON_SHARE:
+        """(family name, its romaji, given name, its romaji): common ones as often as in real data."""
+        if self.rng.random() < COMMON_SURNAME_SHARE:
             last, last_r, _ = self.rng.choices(SURNAMES, [weight for _, _, weight in SURNAMES])[0]
         else:
             last, last_r = self.rng.choice(RARE_SURNAMES)
-        first, first_r = self.rng.choice(GIVEN if self.rng.random() < COMMON_SHARE else RARE_GIVEN)
+        first, first_r = self.rng.choice(GIVEN if self.rng.random() < COMMON_GIVEN_SHARE else RARE_GIVEN)
         return last, last_r, first, first_r
 
     def _address(self, first: str, last: str, domain: str, form: str) -> str:
