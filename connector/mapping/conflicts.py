@@ -82,13 +82,16 @@ class Conflicts:
     current: Values[str, Any] | None
     last_written: Values[str, Any] | None
 
-    def withhold_reason(self, compiled: CompiledField) -> str | None:
-        """Why this field must not be written now, or None to write it."""
+    def withhold_reason(self, compiled: CompiledField, value: Any = None) -> str | None:
+        """Why this field must not be written now (with ``value``), or None to write it."""
         policy = compiled.policy
         if policy is WritePolicy.NEVER:
             return "do_not_sync"
-        if policy is WritePolicy.ALWAYS or self.creating:
+        if self.creating:
             return None
+        backwards = self._backwards(compiled, value) if compiled.spec.order is not None else None
+        if backwards is not None or policy is WritePolicy.ALWAYS:
+            return backwards
         current = self._current(compiled.name)
         rule = compiled.spec.conflict
         if policy is WritePolicy.ONLY_IF_BLANK:
@@ -101,6 +104,14 @@ class Conflicts:
             if same_value(current, last[compiled.name])
             else f"changed in the target since revloop wrote it ({rule})"
         )
+
+    def _backwards(self, compiled: CompiledField, value: Any) -> str | None:
+        """Why writing ``value`` would move an ordered field back, or None."""
+        order = [render_text(item) for item in compiled.spec.order or ()]
+        now, then = render_text(self._current(compiled.name)), render_text(value)
+        if now in order and then in order and order.index(then) < order.index(now):
+            return f"{compiled.name} only moves forward: the target holds {now!r}, later than {then!r}"
+        return None
 
     def _current(self, name: str) -> Any:
         if self.current is None or name not in self.current:

@@ -160,9 +160,12 @@ def required_source_fields(mapping: Mapping) -> tuple[str, ...]:
 
 
 def names_needing_current(fields: Iterable[CompiledField]) -> tuple[str, ...]:
-    """Fields whose conflict rule needs the written system's current value: read them before updates."""
+    """Fields whose conflict rule or order needs the written system's current value: read them before
+    updates."""
     keeps = (WritePolicy.UNLESS_CHANGED, WritePolicy.ONLY_IF_BLANK)
-    return tuple(f.name for f in fields if f.policy in keeps)
+    return tuple(
+        f.name for f in fields if f.policy is not WritePolicy.NEVER and (f.policy in keeps or f.spec.order)
+    )
 
 
 def payload_hash(object_name: str, payload: Values[str, Any]) -> str:
@@ -225,7 +228,7 @@ def _result(
     object_name, key_field, key = target
     to_write = dict(payload)
     for compiled in fields:
-        reason = conflicts.withhold_reason(compiled)
+        reason = conflicts.withhold_reason(compiled, payload.get(compiled.name))
         if reason is not None:
             withheld[compiled.name] = reason
             to_write.pop(compiled.name, None)

@@ -150,6 +150,9 @@ class FieldSpec(Strict):
     required: StrictBool = False
     conflict: ConflictName | None = None
     """As written in the file (a version 1 name stays as written, so messages quote the file)."""
+    order: tuple[Scalar, ...] | None = Field(default=None, min_length=2)
+    """The field's values from first to last (a lifecycle stage): an update never moves it back to an
+    earlier value. A value the target holds outside the order does not hold it back."""
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:

@@ -131,3 +131,28 @@ def test_a_crm_that_is_another_portal_gets_its_own_contacts_by_email_once(env, c
     )  # the MA portal is not the CRM
     assert ("crm", "contacts", people[0]["hs_object_id"]) in env.link_keys()
     assert by(env, "deals", "revloop_salesforce_opportunity_id") == {}
+
+
+def test_an_evangelist_stays_one_and_a_lead_becomes_a_customer(env):
+    """lifecyclestage is ordered in the shipped mapping: a won deal moves people forward, never back."""
+    fan = env.contact(
+        email="fan@example.jp", firstname="Fan", lastname="Evangelist", lifecyclestage="evangelist"
+    )
+    newcomer = env.contact(email="new@example.jp", firstname="New", lastname="Buyer", lifecyclestage="lead")
+    [account] = env.sf_seed("Account", {"Name": "Order Co"})
+    people = env.sf_seed(
+        "Contact",
+        {"LastName": "Evangelist", "FirstName": "Fan", "Email": "fan@example.jp", "AccountId": account},
+        {"LastName": "Buyer", "FirstName": "New", "Email": "new@example.jp", "AccountId": account},
+    )
+    opportunity = won_opportunity(env, account, people[0])
+    env.sf_seed(
+        "OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": people[1], "Role": "User"}
+    )
+
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok", outcome
+    assert env.contact_properties(fan)["lifecyclestage"] == "evangelist"
+    assert env.contact_properties(newcomer)["lifecyclestage"] == "customer"
+    assert linked(env, "deals", deals(env)[opportunity]["hs_object_id"], "contacts") == {fan, newcomer}

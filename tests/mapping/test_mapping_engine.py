@@ -428,3 +428,22 @@ def test_required_source_fields_lists_everything_the_flow_must_read():
         "company", "country", "email", "hs_lead_status", "hs_object_id", "hubspotscore", "jobtitle",
         "lastname", "phone", "secret_notes",
     )  # fmt: skip
+
+
+def test_an_ordered_field_never_moves_back_and_moves_forward_freely():
+    from connector.mapping.compiled import CompiledField
+    from connector.mapping.conflicts import Conflicts, WritePolicy
+    from connector.mapping.spec import FieldSpec
+
+    stages = ("lead", "opportunity", "customer", "evangelist")
+    compiled = CompiledField(
+        "lifecyclestage", FieldSpec(value="customer", order=stages), (), None, WritePolicy.ALWAYS, "f"
+    )
+
+    def reason(now: str | None, creating: bool = False) -> str | None:
+        return Conflicts(creating, {"lifecyclestage": now}, None).withhold_reason(compiled, "customer")
+
+    assert reason("lead") is None and reason("opportunity") is None and reason("customer") is None
+    assert "only moves forward" in (reason("evangelist") or "")
+    assert reason("other") is None  # a value outside the order does not hold it back
+    assert reason("evangelist", creating=True) is None

@@ -369,8 +369,8 @@ TASK = {"upsert_key": "Revloop_Task_Key__c", "fields": {"Subject": {"value": "Fo
         ),
         (
             {"task": {**TASK, "fields": {"Subject": {"value": "Follow up", "colour": "blue"}}}},
-            "task.fields.Subject.colour: unknown key; "
-            "expected one of: from, value, template, transform, map, unmapped, default, required, conflict",
+            "task.fields.Subject.colour: unknown key; expected one of: "
+            "from, value, template, transform, map, unmapped, default, required, conflict, order",
         ),
         ({"task": {**TASK, "upsert_keys": "x"}}, "task.upsert_keys: unknown key; did you mean 'upsert_key'?"),
         (
