@@ -172,7 +172,7 @@ def _decision_text(row: Mapping[str, Any]) -> str:
 
 
 def moves_table(moves: Iterable[Move]) -> Table:
-    table = _table("what moved where", ("flow", "route", "how", "people"))
+    table = _table("what moved where", ("flow", "route", "how", "records"))
     for move in moves:
         route = f"{move.source} → {move.target} {move.target_object}"
         table.add_row(move.flow, route, move.how, str(move.people))

@@ -95,12 +95,13 @@ def connect(
     entity: str,
     *,
     status: str = "created",
+    made_by: str | None = None,
 ) -> dict[str, int]:
     """Link each (source, target) pair as one real-world ``entity``; returns link ids by source record id.
 
     ``status`` says how new links came about (``created``: revloop created the target; ``linked``: it
-    matched an existing one). An existing link of either side is reused, so a second source record
-    matched to an already linked target joins that target's link.
+    matched an existing one) and ``made_by`` which flow made them. An existing link of either side is
+    reused, so a second source record matched to an already linked target joins that target's link.
     """
     pairs = list(pairs)
     if not pairs:
@@ -118,7 +119,7 @@ def connect(
         created = connection.execute(
             insert(links).returning(links.c.id, sort_by_parameter_order=True),
             [
-                {"entity": entity, "status": status, "created_at": now, "updated_at": now}
+                {"entity": entity, "status": status, "made_by": made_by, "created_at": now, "updated_at": now}
                 for _ in needing_link
             ],
         ).scalars()

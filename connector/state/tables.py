@@ -43,6 +43,7 @@ links = Table(
     Column(
         "status", String(16), nullable=False, default="created"
     ),  # how revloop linked it: created, linked, converted
+    Column("made_by", String(96)),  # the flow whose write made the link (NULL: made before revision 0004)
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )

@@ -134,7 +134,7 @@ class FeedbackWriter(Stage):
              RecordRef(ctx.target.name, obj, w.target.record_id))
             for w in succeeded if w.target.link_id is None
         ]  # fmt: skip
-        link_ids.update(links.connect(connection, matched, "person", status="linked"))
+        link_ids.update(links.connect(connection, matched, "person", status="linked", made_by=ctx.flow))
         for write in succeeded:  # the handoff linked the Lead; sales converted it: the link goes on
             values = write.row.payload["values"]
             if values.get("is_converted") and values.get("lead_id") and values.get("contact_id"):

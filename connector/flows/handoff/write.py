@@ -193,7 +193,7 @@ class HandoffWriter(Stage):
                 for w in succeeded
                 if w.destination.new_link and w.destination.link_status == status
             ]  # fmt: skip
-            link_ids.update(links.connect(connection, pairs, "person", status=status))
+            link_ids.update(links.connect(connection, pairs, "person", status=status, made_by=ctx.flow))
         others = [w.row.record_key for w in succeeded if w.row.record_key not in link_ids]
         existing = links.targets_of(connection, ctx.source.name, source, others, ctx.target.name)
         link_ids.update({key: target.link_id for key, target in existing.items()})

@@ -162,7 +162,7 @@ class Deals(Stage):
                 for ref, crm_id, how in sent.products.new_links
                 if how == status
             ]
-            links.connect(connection, pairs, "product", status=status)
+            links.connect(connection, pairs, "product", status=status, made_by=ctx.flow)
             ctx.counts[f"products_{status}"] += len(pairs)
 
     def _record_companies(self, connection: Connection, sent: Sent) -> dict[str, int]:
@@ -174,7 +174,7 @@ class Deals(Stage):
             pairs = [(RecordRef(ctx.source.name, spec.source, c.account_id),
                       RecordRef(ctx.target.name, spec.object, sent.companies[c.account_id]))
                      for c in written if c.status == status]  # fmt: skip
-            link_ids.update(links.connect(connection, pairs, "company", status=status))
+            link_ids.update(links.connect(connection, pairs, "company", status=status, made_by=ctx.flow))
             if status != "known":
                 ctx.counts[f"companies_{status}"] += len(pairs)
         states = links.synced_states(connection, f"{ctx.flow}:companies", [c.account_id for c in written])
@@ -205,7 +205,7 @@ class Deals(Stage):
              RecordRef(ctx.target.name, spec.target.object, sent.deals[write.row.id]))
             for write in writes
         ]  # fmt: skip
-        link_ids = links.connect(connection, pairs, "deal", status="created")
+        link_ids = links.connect(connection, pairs, "deal", status="created", made_by=ctx.flow)
         won = [(write, sent.deals[write.row.id]) for write in writes if not write.reversal]
         lines = self.lines.enqueue(connection, won, sent.products.ids)
         self.people.enqueue(connection, won)

@@ -118,7 +118,7 @@ class LineItems(FollowUpStage):
              RecordRef(ctx.target.name, spec.object, str(results[row.record_key].id)))
             for row in written
         ]  # fmt: skip
-        link_ids = links.connect(connection, pairs, "line_item", status="created")
+        link_ids = links.connect(connection, pairs, "line_item", status="created", made_by=ctx.flow)
         states = [
             state_row(row.record_key, link_ids[row.record_key], row.payload["written"], row.payload["hash"])
             for row in written

@@ -181,7 +181,7 @@ class People(FollowUpStage):
             pairs = [(RecordRef(ctx.source.name, spec.person_object, contact),
                       RecordRef(ctx.target.name, spec.object, str(result.id)))
                      for contact, (_, result) in people.items() if result.outcome is outcome]  # fmt: skip
-            link_ids.update(links.connect(connection, pairs, "person", status=status))
+            link_ids.update(links.connect(connection, pairs, "person", status=status, made_by=ctx.flow))
         pair_states = [
             state_row(row.record_key, link_ids[row.payload["contact_id"]], {},
                       _digest(row.payload["fields"], row.payload["deal_id"]))
