@@ -206,6 +206,25 @@ def query(
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 
+def unsettled_case_of(
+    connection: Connection, system: str, object_name: str, keys: Sequence[str]
+) -> dict[str, int]:
+    """The case (id) of each of these records whose identity is not settled, in any flow: open (waiting
+    for an admin) or decided and not yet written by its flow's next run."""
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(review_cases.c.source_key, review_cases.c.id).where(
+            review_cases.c.source_system == system,
+            review_cases.c.source_object == object_name,
+            review_cases.c.source_key.in_(list(keys)),
+            (review_cases.c.status == OPEN)
+            | (review_cases.c.status.in_((LINKED, CREATED)) & review_cases.c.applied_at.is_(None)),
+        )
+    )
+    return {key: case_id for key, case_id in rows}
+
+
 def open_counts(connection: Connection) -> dict[str, int]:
     """Open cases per flow (flows without any are absent)."""
     rows = connection.execute(

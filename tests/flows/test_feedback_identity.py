@@ -3,6 +3,8 @@ never created in the MA, never duplicated."""
 
 from __future__ import annotations
 
+import json
+
 from feedback_world import feedback, sales_sets, with_mapping
 
 
@@ -105,3 +107,37 @@ def test_a_contact_sales_created_gets_the_stage_of_the_deal_it_joins(env) -> Non
     assert properties["revloop_opportunity_stage"] == "Proposal/Price Quote"
     assert properties["lifecyclestage"] == "opportunity" and properties["hs_lead_status"] == "OPEN_DEAL"
     assert properties["revloop_salesforce_id"] == person
+
+
+def test_a_contact_whose_identity_waits_for_review_is_not_linked_until_an_admin_decides(env) -> None:
+    same = {"Email": "ken@kaisha.example.jp", "FirstName": "Ken", "LastName": "Sato", "Company": "Kaisha KK"}
+    first, second = lead(env, **same), lead(env, **same)  # duplicates sales never merged
+    contact = env.contact(email="ken@kaisha.example.jp", firstname="Ken", lastname="Sato",
+                          company="Kaisha KK", hubspotscore="95")  # fmt: skip
+    assert env.run("handoff").counts["review"] == 1  # which of the two Leads is she? an admin decides
+    listed = env.cli("review", "list", "--json").stdout.splitlines()
+    (case,) = [c for c in map(json.loads, listed) if c["source_key"] == contact]
+
+    outcome = feedback(env)
+
+    assert outcome.status == "record_errors" and "linked" not in outcome.counts
+    messages = {e["record_key"]: e["message"] for e in env.errors()}
+    assert set(messages) == {first, second}
+    assert all(f"waits for review case {case['id']}" in message for message in messages.values())
+    assert ("hubspot", "contacts", contact) not in env.link_keys()
+
+    assert env.cli("review", "link", str(case["id"]), first, "--yes").code == 0
+    env.run("handoff")  # sales' duplicate rule refuses the write: the decision waits to be written
+    assert [e["code"] for e in env.errors() if e["flow"] == "handoff"] == ["DUPLICATES_DETECTED"]
+    assert env.cli("errors", "retry", "--flow", "feedback", "--yes").code == 0
+    feedback(env)  # the decision is not written yet: neither Lead takes the contact
+    assert ("hubspot", "contacts", contact) not in env.link_keys()
+
+    env.sf.delete("Lead", second)  # sales merges the duplicates
+    assert env.cli("errors", "retry", "--flow", "handoff", "--yes").code == 0
+    assert env.run("handoff").status == "ok"  # the decision is written: the contact is linked to `first`
+    assert env.cli("errors", "retry", "--flow", "feedback", "--yes").code == 0
+    feedback(env)
+
+    assert env.contact_properties(contact)["revloop_salesforce_id"] == first
+    assert first not in [e["record_key"] for e in env.errors(status="open")]

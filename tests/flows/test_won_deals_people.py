@@ -156,3 +156,22 @@ def test_an_evangelist_stays_one_and_a_lead_becomes_a_customer(env):
     assert env.contact_properties(fan)["lifecyclestage"] == "evangelist"
     assert env.contact_properties(newcomer)["lifecyclestage"] == "customer"
     assert linked(env, "deals", deals(env)[opportunity]["hs_object_id"], "contacts") == {fan, newcomer}
+
+
+def test_a_contact_won_deals_created_is_not_handed_back_to_salesforce(env):
+    """Sales' own buyer becomes a HubSpot contact through won deals; the handoff, which never handed her
+    off, leaves her alone (no Lead, no write with "Qualified: rule not met")."""
+    [account] = env.sf_seed("Account", {"Name": "Direct Co"})
+    buyer = {"LastName": "Direct", "FirstName": "Buyer", "Email": "buyer@direct.example"}
+    [person] = env.sf_seed("Contact", {**buyer, "AccountId": account})
+    won_opportunity(env, account, person)
+    assert env.run(FLOW).status == "ok"
+    [created] = records(env, "contacts")
+    before = env.sf_row("Contact", person)
+    env.reset_calls()
+
+    outcome = env.run("handoff")
+
+    assert outcome.status == "ok" and outcome.counts.get("not_qualified") == 1, outcome
+    assert env.sf.calls.get("collections_upsert", 0) == 0 and env.creates() == {}
+    assert env.sf_row("Contact", person) == before and created["lifecyclestage"] == "customer"

@@ -7,7 +7,10 @@ acted on, and a link needs the same personal email: so the people that share an 
 are every candidate that could link, and reading them costs a call per batch of unlinked people where
 mirroring a whole MA (50,000 to 1,000,000 people) would cost a search per 200 people up front and a
 call every run. A weak match (review) is an ``ambiguous_match`` error row for an admin, never a guess;
-nobody found means the person is not in the MA, and feedback never creates MA records.
+so is an MA record whose own identity waits in the review queue (the handoff found it plausibly several
+people) or whose decision the handoff has not written yet: the handoff links it as the admin decided,
+and the retried row follows that link. Nobody found means the
+person is not in the MA, and feedback never creates MA records.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from connector.flows.base import RunContext
 from connector.flows.feedback.mapping import FeedbackMapping
 from connector.matching import Candidate, Outcome, Person, decide_identity, person
 from connector.records import Record, RecordError
-from connector.state import links
+from connector.state import links, review
 from connector.state.outbox import OutboxRow
 
 
@@ -82,23 +85,25 @@ class Targets:
     def _match(self, rows: Sequence[OutboxRow], found: Found) -> None:
         people = {row.record_key: self._person(row.payload["identity"]) for row in rows}
         candidates = self._candidates([who.email for who in people.values() if who.email])
+        ma_ids = [c.record_id for cs in candidates.values() for c in cs]
         with self.ctx.engine.connect() as connection:
-            elsewhere = self._linked_elsewhere(
-                connection, [c.record_id for cs in candidates.values() for c in cs]
+            elsewhere = self._linked_elsewhere(connection, ma_ids)
+            doubted = review.unsettled_case_of(
+                connection, self.ctx.target.name, self.mapping.spec.target.object, ma_ids
             )
         for row in rows:
             who = people[row.record_key]
+            decision = decide_identity(who, candidates.get(who.email, ()), linked_elsewhere=elsewhere)
+            match = decision.candidate.record_id if decision.candidate is not None else None
             if not who.email:
                 found.skipped.append((row, "not_in_ma"))
-                continue
-            decision = decide_identity(who, candidates.get(who.email, ()), linked_elsewhere=elsewhere)
-            if decision.kind is Outcome.LINK and decision.candidate is not None:
-                found.targets[row.record_key] = Target(
-                    decision.candidate.record_id, None, decision.explanation
-                )
+            elif match is not None and match in doubted:
+                why = f"{match} waits for review case {doubted[match]}: its decision links it"
+                found.failures.append((row, _ambiguous(why)))
+            elif decision.kind is Outcome.LINK and match is not None:
+                found.targets[row.record_key] = Target(match, None, decision.explanation)
             elif decision.kind is Outcome.REVIEW:
-                error = RecordError(ErrorCategory.AMBIGUOUS_MATCH, "AMBIGUOUS_MATCH", decision.explanation)
-                found.failures.append((row, error))
+                found.failures.append((row, _ambiguous(decision.explanation)))
             else:
                 found.skipped.append((row, "not_in_ma"))
 
@@ -124,3 +129,7 @@ class Targets:
 
 def _candidate(obj: str, record: Record, who: Person) -> Candidate:
     return Candidate(obj, record.id, person=who)
+
+
+def _ambiguous(explanation: str) -> RecordError:
+    return RecordError(ErrorCategory.AMBIGUOUS_MATCH, "AMBIGUOUS_MATCH", explanation)

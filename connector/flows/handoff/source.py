@@ -89,15 +89,16 @@ class SourceReader:
         tallies = activity.counts_for(connection, ctx.flow, ids)
         contexts = activity.contexts_for(connection, ctx.flow, ids)
         source_object = self.mapping.spec.source.object
-        linked = links.targets_of(connection, ctx.source.name, source_object, ids, ctx.target.name)
         synced = links.synced_states(connection, self.direction, ids)
         pending = outbox.pending_hashes(connection, ctx.flow, self.stage, ids)
         ours = values_written(connection, ctx.source.name, source_object, ids)
         rows, reasons = [], {}
         for record in records:
             known = contexts.get(record.id)
+            # A record the handoff wrote before keeps syncing when it no longer qualifies; a record
+            # another flow linked (won deals created it from Salesforce) is not the handoff's to write.
             snapshot = self._snapshot(
-                connection, record, tallies.get(record.id, {}), known, record.id in linked
+                connection, record, tallies.get(record.id, {}), known, record.id in synced
             )
             if snapshot is None:
                 continue
@@ -114,7 +115,9 @@ class SourceReader:
             rows.append((record.id, snapshot, source_hash))
         return rows, reasons
 
-    def _snapshot(self, connection, record: Record, tallies, known, is_linked: bool) -> dict[str, Any] | None:
+    def _snapshot(
+        self, connection, record: Record, tallies, known, handed_off: bool
+    ) -> dict[str, Any] | None:
         """What the handoff needs of one record, or None when it does not (or no longer needs to) sync."""
         metrics = compute_metrics(self.mapping, record.fields, ())
         metrics.update({name: tallies.get(name, 0) for name in self.activity_metrics})
@@ -123,7 +126,7 @@ class SourceReader:
         except RuleEvaluationError as exc:
             self._rule_failed(connection, record, exc)
             return None
-        if not qualification.qualified and not is_linked:
+        if not qualification.qualified and not handed_off:
             self.ctx.counts["not_qualified"] += 1
             return None
         if qualification.qualified:
