@@ -11,7 +11,8 @@ from rich.console import Console
 from connector.config import Config
 from connector.demo.old_leads import initial_load_settings
 from connector.demo.sandbox_config import write_sandbox_config
-from connector.demo.seed import NOW, build_demo_data, seed_sandbox
+from connector.demo.seed import build_demo_data, demo_now, seed_sandbox
+from connector.demo.story import journey_table, play_sales, seed_star
 from connector.flows import counter_order
 from connector.flows.checks import load_checked_config
 from connector.flows.runner import run_flow
@@ -44,16 +45,18 @@ class DemoResult:
 
 
 def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -> DemoResult:
-    """Start and seed the sandbox, run every flow once, print what moved where and what failed."""
+    """Start and seed the sandbox, run every flow, play sales winning one person's deal, run every flow
+    again; print what moved where, what failed, what waits for review and that person's journey."""
     started = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "revloop.db").unlink(missing_ok=True)
     sandbox = start_sandbox(directory / "sandbox")
     try:
-        data = build_demo_data()
+        now = demo_now()
+        data = build_demo_data(now=now)
         seed_sandbox(sandbox, data)
         config_path = write_sandbox_config(
-            sandbox, directory / "config.toml", settings=initial_load_settings(NOW)
+            sandbox, directory / "config.toml", settings=initial_load_settings(now)
         )
         console.print(
             f"sandbox up: Salesforce {sandbox.url('salesforce')}, HubSpot {sandbox.url('hubspot')}, "
@@ -61,10 +64,20 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
             f"{len(data.marketo['leads'])} Marketo leads, "
             f"{len(data.salesforce['Lead'])} existing Salesforce Leads"
         )
+        star = seed_star(sandbox)
         config = load_checked_config(config_path)
-        outcomes = [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
-        _print_summary(console, config, outcomes)
-        result = DemoResult(config_path, outcomes, time.monotonic() - started)
+        first = _run_enabled(config)
+        console.print(outcome_table(first, counter_order()))
+        won = play_sales(sandbox, star)
+        console.print(
+            "\nthe demo plays sales in Salesforce: 佐藤 美咲's Lead is converted and her opportunity won; "
+            "every flow runs again"
+        )
+        second = _run_enabled(config)
+        console.print(outcome_table(second, counter_order(), title="runs after sales won her deal"))
+        _print_summary(console, config, first)
+        console.print(journey_table(sandbox, star, won))
+        result = DemoResult(config_path, first + second, time.monotonic() - started)
         console.print(f"\ndemo finished in {result.seconds:.1f}s; state store: {config.state.engine_url()}")
         console.print(
             f"next: revloop --config {config_path} review list   |   "
@@ -77,8 +90,12 @@ def run_demo(directory: Path, console: Console, *, keep_running: bool = False) -
         sandbox.stop()
 
 
-def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome]) -> None:
-    console.print(outcome_table(outcomes, counter_order()))
+def _run_enabled(config: Config) -> list[RunOutcome]:
+    return [run_flow(config, name) for name, flow in config.flows.items() if flow.enabled]
+
+
+def _print_summary(console: Console, config: Config, first_runs: list[RunOutcome]) -> None:
+    """What moved where, errors and review cases now; API calls by endpoint of the first runs."""
     engine = open_store(config.state.engine_url())
     console.print(moves_table(moves(engine, config)))
     errors = list_errors(engine, limit=50)
@@ -86,7 +103,7 @@ def _print_summary(console: Console, config: Config, outcomes: list[RunOutcome])
     engine.dispose()
     console.print(errors_table(errors) if errors else "no sync errors")
     console.print(review_table(cases) if cases else "no review cases")
-    console.print(endpoint_calls_table(outcomes))
+    console.print(endpoint_calls_table(first_runs))
 
 
 def _wait_for_interrupt(console: Console, config_path: Path) -> None:

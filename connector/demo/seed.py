@@ -60,8 +60,14 @@ PAGES = [
     "/contact",
 ]
 ASSETS = ["/assets/case-study-sakura.pdf", "/assets/case-study-globex.pdf", "/assets/whitepaper-revops.pdf"]
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-"""The demo data's present: every date in it is counted back from here."""
+
+
+def demo_now() -> datetime:
+    """The demo data's present, this hour: every date in it is counted back from here, so activity
+    windows (a Marketo backfill of 30 days) see the same data whatever day the demo runs."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 SALES_REPS = [("Kenji Mori", "kenji.mori"), ("Aiko Ueda", "aiko.ueda"), ("Tom Baker", "tom.baker")]
 
 
@@ -109,9 +115,11 @@ def _engagement(rng: random.Random, hot: bool) -> tuple[int, int, int, int]:
     return rng.randint(0, 55), rng.randint(0, 1), 0, 0
 
 
-def build_demo_data(contacts: int = 240, leads: int = 120, seed: int = 7) -> DemoData:
+def build_demo_data(
+    contacts: int = 240, leads: int = 120, seed: int = 7, now: datetime | None = None
+) -> DemoData:
     rng = random.Random(seed)
-    now = NOW
+    now = now or demo_now()
     data = DemoData()
     people = [_person(rng, index) for index in range(contacts)]
     data.hubspot["contacts"] = [_hubspot_contact(rng, person, now, i) for i, person in enumerate(people)]

@@ -37,8 +37,10 @@ def _calls_text(api_calls: Mapping[str, Mapping[str, int]]) -> str:
     return ", ".join(f"{system} {sum(calls.values())}" for system, calls in sorted(api_calls.items())) or "-"
 
 
-def outcome_table(outcomes: Iterable[RunOutcome], counter_order: Sequence[str]) -> Table:
-    table = _table("runs", ("flow", "status", "records", "API calls"))
+def outcome_table(
+    outcomes: Iterable[RunOutcome], counter_order: Sequence[str], *, title: str = "runs"
+) -> Table:
+    table = _table(title, ("flow", "status", "records", "API calls"))
     for outcome in outcomes:
         table.add_row(
             outcome.flow,

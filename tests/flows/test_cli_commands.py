@@ -237,6 +237,11 @@ def test_demo_exits_0_and_leaves_a_store_the_report_commands_read(tmp_path) -> N
     codes = {json.loads(line)["code"] for line in cases.stdout.splitlines()}
     assert codes == {"several_people", "email_near", "role_address"}
     assert "review cases" in demo.stdout and "review 3" in demo.stdout
+    journey = demo.stdout[demo.stdout.index("one person, form fill to customer") :]
+    for step in ("1 form fill", "2 MQL", "3 Salesforce Lead", "4 won by sales", "5 feedback", "6 won deals"):
+        assert step in journey
+    assert "lifecycle stage customer" in journey and "180,000 JPY, 2 line items" in journey
+    assert "her contact associated" in journey
     status = revloop_process("--config", config, "status")
     assert status.returncode == 0 and "review" in status.stdout
     runs = revloop_process("--config", config, "runs")

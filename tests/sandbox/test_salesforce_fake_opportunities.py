@@ -120,6 +120,17 @@ def test_line_item_writes_roll_up_the_opportunity_amount_and_move_its_stamp(sf_b
     assert sf_api("GET", f"sobjects/OpportunityLineItem/{created['id']}").status_code == 404
 
 
+def test_a_line_item_a_user_adds_rolls_the_amount_up_as_the_api_does(sf_bare):
+    ids = seed_deal(sf_bare)
+    opportunity = ids["Opportunity"][0]
+    item = {"OpportunityId": opportunity, "Product2Id": ids["Product2"][0], "Quantity": 3, "UnitPrice": 10}
+
+    created = sf_bare.add("OpportunityLineItem", item)
+
+    assert sf_bare.org.get("OpportunityLineItem", created)["TotalPrice"] == 30.0
+    assert sf_bare.org.get("Opportunity", opportunity)["Amount"] == 330.0
+
+
 def test_a_line_items_currency_cannot_be_written(sf_bare, sf_api):
     ids = seed_deal(sf_bare)
     item = {"OpportunityId": ids["Opportunity"][0], "Product2Id": ids["Product2"][0], "Quantity": 1,

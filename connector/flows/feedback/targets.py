@@ -98,7 +98,8 @@ class Targets:
             if not who.email:
                 found.skipped.append((row, "not_in_ma"))
             elif match is not None and match in doubted:
-                why = f"{match} waits for review case {doubted[match]}: its decision links it"
+                case, obj = doubted[match], self.mapping.spec.target.object
+                why = f"{obj} {match} waits for review case {case} (revloop review show {case})"
                 found.failures.append((row, _ambiguous(why)))
             elif decision.kind is Outcome.LINK and match is not None:
                 found.targets[row.record_key] = Target(match, None, decision.explanation)

@@ -254,6 +254,14 @@ class SalesforceFake(RestMixin, CollectionsMixin, BulkMixin, ControlMixin, FakeS
         with self.lock:
             return convert_lead(self.writer, lead_id, account_id, opportunity_name)
 
+    def add(self, obj: str, fields: dict[str, Any], *, actor: str | None = None) -> str:
+        """Create a record as a user would in the UI (validated, stamped, no assignment; a line item rolls
+        its opportunity's Amount up); returns its id."""
+        definition = OBJECTS[obj]
+        with self.lock:
+            values = {name: coerce(definition, name, value) for name, value in fields.items()}
+            return self.writer.create(definition, values, WriteOptions(auto_assign="FALSE", actor=actor))
+
     def touch(self, obj: str, record_id: str, fields: dict[str, Any]) -> Row:
         """Edit a record as its owner would in the UI (validated, stamped, no assignment); returns the row."""
         definition = OBJECTS[obj]
