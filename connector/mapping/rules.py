@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
 from connector.errors import RuleError
+from connector.mapping.cel_runtime import cel
 from connector.mapping.rule_limits import rule_limit_problems
 from connector.mapping.template import render_text
 
