@@ -67,9 +67,23 @@ def test_a_mapping_may_let_the_stage_move_back(env) -> None:
     env.hs.touch("contacts", contact, {"lifecyclestage": "customer"})
     sales_sets(env, "Lead", lead, Status="Working - Contacted")
 
-    feedback(env)
+    outcome = feedback(env)
 
     assert env.contact_properties(contact)["lifecyclestage"] == "salesqualifiedlead"
+    # HubSpot keeps a stage set to an earlier one unless it is blank: a call clears it first
+    assert outcome.api_calls["hubspot"]["batch.update"] == 2
+
+
+def test_a_stage_moving_forward_costs_no_clearing_call(env) -> None:
+    with_mapping(env, "feedback", lambda text: text.replace("backwards = false", "backwards = true"))
+    [(contact, lead)] = handed_off(env, person(4))
+    env.hs.touch("contacts", contact, {"lifecyclestage": "marketingqualifiedlead"})
+    sales_sets(env, "Lead", lead, Status="Working - Contacted")
+
+    outcome = feedback(env)
+
+    assert env.contact_properties(contact)["lifecyclestage"] == "salesqualifiedlead"
+    assert outcome.api_calls["hubspot"]["batch.update"] == 1
 
 
 def test_people_sales_disqualifies_go_back_to_nurture(env) -> None:

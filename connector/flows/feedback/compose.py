@@ -123,7 +123,9 @@ def needs_current(mapping: FeedbackMapping) -> tuple[str, ...]:
         for compiled in mapping.section(key_path)
         if compiled.policy in (WritePolicy.UNLESS_CHANGED, WritePolicy.ONLY_IF_BLANK)
     }
-    protected |= {name for name, order in mapping.spec.order.items() if not order.backwards}
+    protected |= {
+        name for name, order in mapping.spec.order.items() if not order.backwards or order.clear_to_move_back
+    }
     return tuple(sorted(protected))
 
 
@@ -170,3 +172,17 @@ def _withhold_reason(
         if _position(order.values, value) < _position(order.values, now):
             return f"forward-only: the MA is at {now!r}, after {value!r}"
     return None
+
+
+def moving_back(
+    mapping: FeedbackMapping, fields: Values[str, Any], current: Values[str, Any]
+) -> tuple[str, ...]:
+    """The ordered fields this write moves back that must be cleared first (``clear_to_move_back``)."""
+    return tuple(
+        name
+        for name, order in mapping.spec.order.items()
+        if order.clear_to_move_back
+        and name in fields
+        and not is_blank(current.get(name))
+        and _position(order.values, fields[name]) < _position(order.values, current.get(name))
+    )

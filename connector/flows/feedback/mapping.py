@@ -56,6 +56,9 @@ class OrderSpec(Strict):
     values: tuple[str, ...] = Field(min_length=2)
     backwards: StrictBool = False
     """False (default): never write a value before the one the MA holds. [nurture] fields may."""
+    clear_to_move_back: StrictBool = False
+    """True: a write that moves the field back first clears it, in a call of its own. HubSpot keeps a
+    lifecycle stage set to an earlier one unless the property is blank first."""
 
     @model_validator(mode="after")
     def _values_are_a_set(self) -> OrderSpec:

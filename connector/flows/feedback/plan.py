@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.flows.base import RunContext
-from connector.flows.feedback.compose import SECTIONS, Composed, compose, finish, needs_current
+from connector.flows.feedback.compose import (
+    SECTIONS,
+    Composed,
+    compose,
+    finish,
+    moving_back,
+    needs_current,
+)
 from connector.flows.feedback.mapping import FeedbackMapping
 from connector.flows.feedback.owners import OwnerDirectory
 from connector.flows.feedback.targets import Target, Targets
@@ -35,6 +42,8 @@ class Planned:
     target: Target
     mapped: MappedRecord
     last_written: dict[str, Any] | None = None
+    clears: tuple[str, ...] = ()
+    """Ordered fields to clear in a call before this write, since it moves them back."""
 
     def written_state(self) -> dict[str, Any]:
         """What revloop will have written to the MA record once this write succeeds."""
@@ -96,10 +105,10 @@ class FeedbackPlanner:
         """What each changed person sends, once the MA's values are known (read only when they matter)."""
         current = self._current([target.record_id for _, target, _, _ in changed])
         for row, target, composed, last in changed:
-            mapped = composed.mapped
+            mapped, now = composed.mapped, current.get(target.record_id, {})
             if self.current_names:
-                mapped = finish(self.mapping, composed, current.get(target.record_id, {}), last)
-            planned = Planned(row, target, mapped, last)
+                mapped = finish(self.mapping, composed, now, last)
+            planned = Planned(row, target, mapped, last, moving_back(self.mapping, mapped.fields, now))
             if mapped.fields:
                 plan.writes.append(planned)
             else:

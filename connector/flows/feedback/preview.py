@@ -80,7 +80,7 @@ def _estimate(feedback: Feedback, plan: FeedbackPlan) -> dict[str, int]:
     ctx = feedback.ctx
     estimate = _calls(ctx)
     batch = ctx.target.max_write_batch
-    writes = math.ceil(len(plan.writes) / batch)
+    writes = math.ceil(len(plan.writes) / batch) + math.ceil(sum(1 for w in plan.writes if w.clears) / batch)
     if feedback.nurture.enabled:
         writes += math.ceil(
             sum(1 for w in plan.writes if w.row.payload["values"].get("disqualified")) / batch

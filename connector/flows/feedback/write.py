@@ -71,14 +71,30 @@ class FeedbackWriter(Stage):
             )
 
     def _send(self, writes: Sequence[Planned]) -> dict[int, WriteResult]:
-        """One update call for the batch, keyed by the MA records' ids; results by outbox row id."""
+        """One update call for the batch, keyed by the MA records' ids; results by outbox row id. Fields
+        that move back and must be cleared first are cleared by a call before it; a record whose clear
+        is refused is not written (a crash between the two calls heals: the retry finds the field blank,
+        so nothing moves back any more)."""
+        results = self._clear_first([write for write in writes if write.clears])
+        sending = [write for write in writes if write.row.id not in results]
+        if sending:
+            outgoing = [Outgoing(write.target.record_id, write.mapped.fields) for write in sending]
+            answers = self._update(outgoing)
+            results |= {write.row.id: answer for write, answer in zip(sending, answers, strict=True)}
+        return results
+
+    def _clear_first(self, writes: Sequence[Planned]) -> dict[int, WriteResult]:
+        """Clear the fields each write moves back; returns the refusals by outbox row id."""
         if not writes:
             return {}
+        outgoing = [Outgoing(write.target.record_id, dict.fromkeys(write.clears)) for write in writes]
+        answers = self._update(outgoing)
+        return {write.row.id: answer for write, answer in zip(writes, answers, strict=True) if not answer.ok}
+
+    def _update(self, outgoing: Sequence[Outgoing]) -> list[WriteResult]:
         target = self.mapping.spec.target
         options = {key: str(value) for key, value in target.options.items()}
-        outgoing = [Outgoing(write.target.record_id, write.mapped.fields) for write in writes]
-        answers = self.ctx.target.upsert(target.object, target.upsert_key, outgoing, options=options)
-        return {write.row.id: answer for write, answer in zip(writes, answers, strict=True)}
+        return self.ctx.target.upsert(target.object, target.upsert_key, outgoing, options=options)
 
     # ---- bookkeeping, one transaction per batch ---------------------------------------------------
     def _commit(self, plan: FeedbackPlan, results: dict[int, WriteResult]) -> RecordError | None:
