@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.flows.feedback.compose import BLANK, compose, finish, needs_current
+from connector.flows.feedback.compose import BLANK, compose, finish, moving_back, needs_current
 from connector.flows.feedback.mapping import FeedbackMappingSpec
 from connector.mapping import MappingFailure, load_mapping, parse_mapping
 
@@ -113,3 +113,13 @@ def test_conflict_rules_keep_marketers_edits(mapping):
     assert set(blank.fields) == {"jobtitle", "company"}  # nothing there yet: filled
     assert edited.fields == {}
     assert set(ours.fields) == {"jobtitle"}  # still what revloop wrote: follows Salesforce
+
+
+def test_only_a_stage_moving_back_from_a_value_is_cleared_first(mapping):
+    fields = {"lifecyclestage": "lead", "hs_lead_status": "UNQUALIFIED"}
+
+    assert moving_back(mapping, fields, {"lifecyclestage": "customer"}) == ("lifecyclestage",)
+    assert moving_back(mapping, fields, {"lifecyclestage": "subscriber"}) == ()  # forward
+    # blank (as after a clear whose write was cut short by a crash): nothing moves back any more
+    assert moving_back(mapping, fields, {"lifecyclestage": ""}) == ()
+    assert moving_back(mapping, {"hs_lead_status": "NEW"}, {"lifecyclestage": "customer"}) == ()
