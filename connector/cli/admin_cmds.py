@@ -36,7 +36,10 @@ def status_command(state: CliState) -> int:
 @click.pass_obj
 def runs_command(state: CliState, flow: str | None, limit: int) -> int:
     """Recent runs with their counts, API calls and messages."""
-    engine = open_store(state.config().state.engine_url())
+    config = state.config()
+    if flow is not None:
+        config.flow(flow)  # a typo is a usage error, not an empty list
+    engine = open_store(config.state.engine_url())
     console.print(runs_table(recent_runs(engine, flow, limit), counter_order()))
     return ExitCode.OK
 

@@ -34,7 +34,10 @@ def errors_group() -> None:
 @click.pass_obj
 def errors_list(state: CliState, flow, category, show_all: bool, limit: int, as_json: bool) -> int:
     """Open sync errors, newest first (payloads are redacted)."""
-    engine = open_store(state.config().state.engine_url())
+    config = state.config()
+    if flow is not None:
+        config.flow(flow)  # a typo is a usage error, not "no sync errors"
+    engine = open_store(config.state.engine_url())
     rows = errors.list_errors(engine, flow=flow, category=category, include_closed=show_all, limit=limit)
     summary = errors.summary(engine, flow)
     if as_json:

@@ -95,6 +95,14 @@ def test_an_unknown_flow_is_a_usage_error_naming_the_configured_flows(world, act
     assert snapshot(world) == before
 
 
+@pytest.mark.parametrize("command", [("errors", "list"), ("runs",), ("review", "list")])
+def test_a_mistyped_flow_in_a_listing_is_a_usage_error_not_an_empty_list(world, command) -> None:
+    result = world.cli(*command, "--flow", "handof")
+
+    assert result.code == 2, result
+    assert "no such flow" in result.stderr and "no sync errors" not in result.stdout
+
+
 @pytest.mark.parametrize("action", ["retry", "ignore"])
 def test_a_flow_without_open_errors_changes_nothing_and_says_so(world, action) -> None:
     before = snapshot(world)
