@@ -136,6 +136,17 @@ class Associations(Protocol):
 
 
 @runtime_checkable
+class DeletedReads(Protocol):
+    """Change reads that also see deleted records (Salesforce's queryAll): how a flow learns that a child
+    record (an opportunity's contact role) was deleted when its parent did not change."""
+
+    def read_changes_with_deleted(
+        self, obj: str, cursor: Cursor | None, fields: Sequence[str]
+    ) -> Iterator[Page]:
+        """As :meth:`System.read_changes`, deleted records included, each with ``IsDeleted`` true."""
+
+
+@runtime_checkable
 class Removals(Protocol):
     """Records a flow may remove: HubSpot archives them (a line item deleted at the source)."""
 

@@ -146,3 +146,20 @@ def test_a_bulk_query_answers_relationship_fields_as_flat_columns(sf_bare, sf_ap
     text = sf_api("GET", f"jobs/query/{job['id']}/results/").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted(row["Account.Name"] for row in rows) == ["", "株式会社サンプル"]
+
+
+def test_a_deleted_record_is_seen_by_query_all_only_stamped_with_its_deletion(sf_bare, sf_api):
+    ids = seed_deal(sf_bare)
+    opportunity = ids["Opportunity"][0]
+    contact = ids["Contact"][0]
+    seeded = sf_bare.seed({"OpportunityContactRole": [{"OpportunityId": opportunity, "ContactId": contact}]})
+    [role] = seeded["OpportunityContactRole"]
+    created = sf_bare.org.get("OpportunityContactRole", role)["SystemModstamp"]
+    sf_bare.advance_clock(5)
+    sf_bare.delete("OpportunityContactRole", role)
+    soql = f"SELECT Id, IsDeleted, SystemModstamp FROM OpportunityContactRole WHERE Id = '{role}'"
+
+    assert sf_api.query(soql).get_json()["records"] == []
+    [deleted] = sf_api("GET", "queryAll/", query_string={"q": soql}).get_json()["records"]
+    assert deleted["Id"] == role and deleted["IsDeleted"] is True
+    assert deleted["SystemModstamp"] > created

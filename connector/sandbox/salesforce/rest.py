@@ -79,7 +79,7 @@ class RestMixin:
                 compiled = compile_query(text, OBJECTS, INDEXED_FIELDS)
             except SoqlSyntaxError as exc:
                 return sf_error(RequestError(exc.code, exc.located(text)))
-            rows = self.org.select(compiled)
+            rows = self.org.select(compiled, include_deleted=resource == "queryAll")
             if compiled.count:
                 return json_response({"totalSize": len(rows), "done": True, "records": []})
             cursor = QueryCursor(

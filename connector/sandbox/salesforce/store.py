@@ -6,6 +6,9 @@ snapshot free (it keeps references) and an all-or-none rollback simple (put the 
 Indexes: a sorted (SystemModstamp, Id) list per object for incremental reads, and case-insensitive value
 indexes for external ids and Email (upsert matching and the duplicate rule), so a 200-record write or a
 2,000-record page never scans the whole org.
+
+A deleted record goes to the recycle bin, stamped with its deletion (``IsDeleted`` true, SystemModstamp
+moved), where only queryAll sees it, as on a real org.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -84,6 +88,7 @@ class Org:
 
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Row]] = {name: {} for name in OBJECTS}
+        self.recycle_bin: dict[str, dict[str, Row]] = {name: {} for name in OBJECTS}
         self.by_stamp: dict[str, list[tuple[float, str]]] = {name: [] for name in OBJECTS}
         self.values: dict[tuple[str, str], dict[str, set[str]]] = {
             (obj, name): {} for obj, names in INDEXED_FIELDS.items() for name in names
@@ -125,12 +130,15 @@ class Org:
         self._index(obj, new, defer_sort=defer_sort)
 
     def remove(self, obj: str, record_id: str) -> Row | None:
-        """Delete a record (creates stay counted: a deleted duplicate was still a duplicate)."""
+        """Delete a record into the recycle bin (creates stay counted: a deleted duplicate was still a
+        duplicate)."""
         old = self.records[obj].pop(record_id, None)
         if old is not None:
             if self.journal is not None:
                 self.journal.append((obj, record_id, old))
             self._unindex(obj, old)
+            stamp = format_stamp(self.clock.now())
+            self.recycle_bin[obj][record_id] = {**old, "IsDeleted": True, STAMP: stamp}
         return old
 
     def sort_stamps(self, obj: str) -> None:
@@ -152,14 +160,25 @@ class Org:
             if old is None and current is not None:
                 self._count_create(obj, current, -1)
             elif old is not None:
+                self.recycle_bin[obj].pop(record_id, None)  # a delete undone
                 self.records[obj][record_id] = old
                 self._index(obj, old)
 
     def creates_by_key(self, obj: str, field: str) -> dict[str, int]:
         return dict(+self.creates.get((obj, field), Counter()))  # unary + drops rolled-back zeros
 
-    def select(self, query: CompiledQuery) -> list[Row]:
-        """The rows ``query`` answers, in its order, after OFFSET and LIMIT."""
+    def select(self, query: CompiledQuery, *, include_deleted: bool = False) -> list[Row]:
+        """The rows ``query`` answers, in its order, after OFFSET and LIMIT; ``include_deleted`` (queryAll)
+        adds the recycle bin's."""
+        deleted = [row for row in self.recycle_bin[query.obj.name].values() if query.predicate(row)]
+        if not include_deleted or not deleted:
+            return self._select_live(query)
+        rows = self._select_live(replace(query, offset=0, limit=None)) + deleted
+        query.sort(rows)
+        end = None if query.limit is None else query.offset + query.limit
+        return rows[query.offset : end]
+
+    def _select_live(self, query: CompiledQuery) -> list[Row]:
         table = self.records[query.obj.name]
         if query.lookup is not None:
             rows = [table[rid] for rid in self._lookup_ids(query.obj.name, *query.lookup)]

@@ -87,6 +87,15 @@ class SalesforceSystem:
         window = ChangeWindow.from_cursor(cursor)
         return self._change_pages(window, self._pages(window.query(obj, fields)))
 
+    def read_changes_with_deleted(
+        self, obj: str, cursor: Cursor | None, fields: Sequence[str]
+    ) -> Iterator[Page]:
+        """As :meth:`read_changes` through queryAll: deleted records too (``IsDeleted`` true), stamped
+        with their deletion."""
+        window = ChangeWindow.from_cursor(cursor)
+        soql = window.query(obj, [*fields, "IsDeleted"])
+        return self._change_pages(window, self._pages(soql, include_deleted=True))
+
     def read_all(
         self, obj: str, fields: Sequence[str], *, bulk_above: int, dry_run: bool = False
     ) -> Iterator[Page]:
@@ -126,10 +135,15 @@ class SalesforceSystem:
         for answer in self._pages(soql):
             yield from (to_record(raw) for raw in answer["records"])
 
-    def _pages(self, soql: str, *, first: Mapping[str, Any] | None = None) -> Iterator[Mapping[str, Any]]:
-        """The answers of a query: the first page (``first`` when already read), then each
-        nextRecordsUrl until ``done``."""
-        answer = first if first is not None else self._call("query", lambda sf: sf.query(soql))
+    def _pages(
+        self, soql: str, *, first: Mapping[str, Any] | None = None, include_deleted: bool = False
+    ) -> Iterator[Mapping[str, Any]]:
+        """The answers of a query (queryAll when ``include_deleted``): the first page (``first`` when
+        already read), then each nextRecordsUrl (which names queryAll itself) until ``done``."""
+        endpoint = "query.all" if include_deleted else "query"
+        answer = first
+        if answer is None:
+            answer = self._call(endpoint, lambda sf: sf.query(soql, include_deleted=include_deleted))
         yield answer
         while not answer.get("done", True):
             next_url = answer["nextRecordsUrl"]
