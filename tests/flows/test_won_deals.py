@@ -56,7 +56,8 @@ def test_a_rerun_with_nothing_changed_writes_nothing_and_reads_each_stream_once(
     outcome = env.run(FLOW)
 
     assert outcome.status == "ok" and crm_writes(env) == 0
-    assert env.sf.calls["query"] == 3  # opportunities, line items, contact roles: one read each
+    # opportunities and line items: one query each; contact roles: one queryAll (deletions too)
+    assert (env.sf.calls["query"], env.sf.calls["query_all"]) == (2, 1)
     assert outcome.api_calls.get("hubspot", {}) == {}
 
 

@@ -31,6 +31,17 @@ def won_opportunity(env, account_id: str, contact_id: str) -> str:
     return opportunity
 
 
+def won_by_two(env, company: str, *people: tuple[str, str, str]) -> tuple[str, list[str]]:
+    """A won opportunity of ``company`` whose contact roles are two people (last, first name, email)."""
+    [account] = env.sf_seed("Account", {"Name": company})
+    rows = [{"LastName": last, "FirstName": first, "Email": email, "AccountId": account}
+            for last, first, email in people]  # fmt: skip
+    ids = env.sf_seed("Contact", *rows)
+    opportunity = won_opportunity(env, account, ids[0])
+    env.sf_seed("OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": ids[1], "Role": "User"})
+    return opportunity, ids
+
+
 def test_the_handoffs_person_becomes_the_customer_when_the_crm_is_the_mas_portal(env):
     """Form fill → MQL → Salesforce Lead → converted → won: the same HubSpot contact becomes a customer,
     found through the handoff's link even after sales changed the Contact's email."""
@@ -139,16 +150,8 @@ def test_an_evangelist_stays_one_and_a_lead_becomes_a_customer(env):
         email="fan@example.jp", firstname="Fan", lastname="Evangelist", lifecyclestage="evangelist"
     )
     newcomer = env.contact(email="new@example.jp", firstname="New", lastname="Buyer", lifecyclestage="lead")
-    [account] = env.sf_seed("Account", {"Name": "Order Co"})
-    people = env.sf_seed(
-        "Contact",
-        {"LastName": "Evangelist", "FirstName": "Fan", "Email": "fan@example.jp", "AccountId": account},
-        {"LastName": "Buyer", "FirstName": "New", "Email": "new@example.jp", "AccountId": account},
-    )
-    opportunity = won_opportunity(env, account, people[0])
-    env.sf_seed(
-        "OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": people[1], "Role": "User"}
-    )
+    opportunity, _ = won_by_two(env, "Order Co", ("Evangelist", "Fan", "fan@example.jp"),
+                                     ("Buyer", "New", "new@example.jp"))  # fmt: skip
 
     outcome = env.run(FLOW)
 
@@ -175,3 +178,30 @@ def test_a_contact_won_deals_created_is_not_handed_back_to_salesforce(env):
     assert outcome.status == "ok" and outcome.counts.get("not_qualified") == 1, outcome
     assert env.sf.calls.get("collections_upsert", 0) == 0 and env.creates() == {}
     assert env.sf_row("Contact", person) == before and created["lifecyclestage"] == "customer"
+
+
+def test_a_contact_role_removed_in_salesforce_leaves_the_deal_and_can_come_back(env):
+    """Deleting a role does not change its opportunity: the roles stream reads deletions (queryAll)."""
+    opportunity, people = won_by_two(env, "Roles Co", ("Stays", "Buyer", "stays@roles.example"),
+                                     ("Leaves", "User", "leaves@roles.example"))  # fmt: skip
+    [role] = [r["Id"] for r in env.sf_rows("OpportunityContactRole") if r["ContactId"] == people[1]]
+    assert env.run(FLOW).status == "ok"
+    deal = deals(env)[opportunity]["hs_object_id"]
+    stays, leaves = (by(env, "contacts", "email")[f"{name}@roles.example"] for name in ("stays", "leaves"))
+    assert linked(env, "deals", deal, "contacts") == {stays["hs_object_id"], leaves["hs_object_id"]}
+    stamp = env.sf_row("Opportunity", opportunity)["SystemModstamp"]
+    env.sf.advance_clock(5)
+
+    env.sf.delete("OpportunityContactRole", role)
+    assert env.sf_row("Opportunity", opportunity)["SystemModstamp"] == stamp  # the opportunity is as it was
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok" and outcome.counts["people_removed"] == 1, outcome
+    assert linked(env, "deals", deal, "contacts") == {stays["hs_object_id"]}
+    assert env.contact_properties(leaves["hs_object_id"])["lifecyclestage"] == "customer"  # a buyer still
+    assert env.run(FLOW).counts.get("people_removed") is None  # done once
+
+    env.sf.advance_clock(5)
+    env.sf_seed("OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": people[1]})
+    assert env.run(FLOW).status == "ok"
+    assert linked(env, "deals", deal, "contacts") == {stays["hs_object_id"], leaves["hs_object_id"]}

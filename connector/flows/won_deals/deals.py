@@ -208,7 +208,7 @@ class Deals(Stage):
         link_ids = links.connect(connection, pairs, "deal", status="created", made_by=ctx.flow)
         won = [(write, sent.deals[write.row.id]) for write in writes if not write.reversal]
         lines = self.lines.enqueue(connection, won, sent.products.ids)
-        self.people.enqueue(connection, won)
+        people = self.people.enqueue(connection, won)
         states = []
         for write in writes:
             previous = write.previous
@@ -217,6 +217,7 @@ class Deals(Stage):
                 "hash": write.mapped.payload_hash,
                 "company_id": previous.get("company_id") if write.reversal else sent.company_of(write),
                 "lines": lines.get(write.opportunity_id, previous.get("lines", [])),
+                "people": people.get(write.opportunity_id, previous.get("people", [])),
                 "fields_hash": fields_hash(write.row.payload["fields"]),
                 "children": children_hashes(write.row.payload),
             }

@@ -39,8 +39,8 @@ class WonDeals:
     mapping_spec = WonDealsMappingSpec
     counters = (
         "read", "deals_created", "deals_updated", "line_items", "line_items_removed", "people",
-        "companies_created", "companies_linked", "products_created", "products_linked", "reversed",
-        "unchanged", "failed",
+        "people_removed", "companies_created", "companies_linked", "products_created", "products_linked",
+        "reversed", "unchanged", "failed",
     )  # fmt: skip
 
     def __init__(self, ctx: RunContext) -> None:

@@ -8,6 +8,10 @@ retry finds the same record. A person with neither link nor email is an error ro
 (person, opportunity); a batch is one or two upsert calls and one association call. What it writes to a
 person is remembered (:mod:`connector.state.written`), so a flow reading that person does not take
 revloop's own values for an edit.
+
+A contact role deleted in Salesforce (the roles stream reads deletions) is a removal row: the person is
+dissociated from the deal in one call per batch (unless another of the deal's roles is the same CRM
+person); their lifecycle stage stays, since they were a buyer.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from connector.state.written import Written, remember_written
 from connector.systems.base import Associations
 
 STAGE = "people"
+REMOVED = "removed"
+"""The synced state's hash of a (person, opportunity) whose role was removed: added back, it is written."""
 
 
 def _digest(fields: Mapping[str, Any], deal_id: str) -> str:
@@ -56,27 +62,40 @@ class People(FollowUpStage):
         return f"{self.ctx.flow}:persons"
 
     # ---- queued by the deals stage -----------------------------------------------------------------
-    def enqueue(self, connection: Connection, deals: Sequence[tuple[DealWrite, str]]) -> None:
-        """Queue a row per (person, opportunity) of the written ``deals`` ((write, deal id)) that changed."""
+    def enqueue(self, connection: Connection, deals: Sequence[tuple[DealWrite, str]]) -> dict[str, list[str]]:
+        """Queue a row per (person, opportunity) of the written ``deals`` ((write, deal id)) that changed,
+        and a removal row per person whose role left the opportunity; returns each one's people."""
         spec = self.mapping.spec.people
-        rows = []
+        rows, current = [], {}
         for write, deal_id in deals:
+            people = current.setdefault(write.opportunity_id, [])
             for role in write.roles:
                 fields = role["fields"]
                 contact = fields.get(spec.id_from)
                 if contact:
+                    people.append(str(contact))
                     payload = {"contact_id": str(contact), "fields": fields, "deal_id": deal_id,
                                "opportunity_id": write.opportunity_id}  # fmt: skip
                     rows.append((f"{contact}:{write.opportunity_id}", payload, _digest(fields, deal_id)))
         states = links.synced_states(connection, self.direction, [key for key, _, _ in rows])
         changed = [row for row in rows if row[0] not in states or states[row[0]].payload_hash != row[2]]
+        for write, deal_id in deals:
+            people = current[write.opportunity_id]
+            for contact in sorted(set(write.previous.get("people", ())) - set(people)):
+                payload = {"contact_id": contact, "deal_id": deal_id, "opportunity_id": write.opportunity_id,
+                           "dissociate": True, "keep": people}  # fmt: skip
+                changed.append((f"{contact}:{write.opportunity_id}", payload, REMOVED))
         outbox.enqueue(connection, self.ctx.flow, STAGE, changed)
+        return current
 
     # ---- sending -------------------------------------------------------------------------------------
     def send(self, rows: Sequence[OutboxRow]) -> Mapping[str, WriteResult]:
+        results = self._dissociate([row for row in rows if row.payload.get("dissociate")])
+        rows = [row for row in rows if not row.payload.get("dissociate")]
+        if not rows:
+            return results
         plans = self._plan(rows)
         answers = self._upsert(plans)
-        results: dict[str, WriteResult] = {}
         for row in rows:
             answer = answers[row.payload["contact_id"]]
             results[row.record_key] = WriteResult(
@@ -154,6 +173,28 @@ class People(FollowUpStage):
                         answers[contact] = result
         return answers
 
+    def _dissociate(self, rows: Sequence[OutboxRow]) -> dict[str, WriteResult]:
+        """Unlink removed people from their deals: one call for the batch. A person revloop never wrote
+        needs nothing; one whose CRM record another role of the deal still holds stays."""
+        target, spec = self.ctx.target, self.mapping.spec
+        if not rows or not isinstance(target, Associations):
+            return {}
+        contacts = {row.payload["contact_id"] for row in rows} | {c for r in rows for c in r.payload["keep"]}
+        with self.ctx.engine.connect() as connection:
+            linked = links.targets_of(
+                connection, self.ctx.source.name, spec.people.person_object, sorted(contacts), target.name
+            )
+        removals: dict[str, tuple[str, str]] = {}
+        for row in rows:
+            person = linked.get(row.payload["contact_id"])
+            kept = {linked[c].record_id for c in row.payload["keep"] if c in linked}
+            if person is not None and person.record_id not in kept:
+                removals[row.record_key] = (row.payload["deal_id"], person.record_id)
+        answers = target.dissociate(spec.target.object, spec.people.object, list(removals.values()))
+        results = {key: answer for key, answer in zip(removals, answers, strict=True)}
+        return {row.record_key: results.get(row.record_key, WriteResult(row.record_key, Outcome.UPDATED))
+                for row in rows}  # fmt: skip
+
     def _associate(self, rows: Sequence[OutboxRow], results: dict[str, WriteResult]) -> None:
         target, spec = self.ctx.target, self.mapping.spec
         done = [row for row in rows if results[row.record_key].ok]
@@ -172,6 +213,8 @@ class People(FollowUpStage):
         self, connection: Connection, rows: Sequence[OutboxRow], results: Mapping[str, WriteResult]
     ) -> None:
         ctx, spec = self.ctx, self.mapping.spec.people
+        self._removed(connection, [row for row in rows if row.payload.get("dissociate")])
+        rows = [row for row in rows if not row.payload.get("dissociate")]
         people: dict[str, tuple[OutboxRow, WriteResult]] = {}
         for row in rows:
             if row.record_key in results:
@@ -199,6 +242,19 @@ class People(FollowUpStage):
                 for contact, (_, result) in people.items()]  # fmt: skip
         remember_written(connection, ctx.target.name, spec.object, sent, run_id=ctx.run_id)
         ctx.counts["people"] += len(people)
+
+    def _removed(self, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+        """A removed role's (person, opportunity) is synced as removed: the role added back is written."""
+        ctx, spec = self.ctx, self.mapping.spec.people
+        contacts = sorted({row.payload["contact_id"] for row in rows})
+        linked = links.targets_of(connection, ctx.source.name, spec.person_object, contacts, ctx.target.name)
+        states = [
+            state_row(row.record_key, linked[row.payload["contact_id"]].link_id, {}, REMOVED)
+            for row in rows
+            if row.payload["contact_id"] in linked
+        ]
+        links.save_states(connection, self.direction, states, ctx.run_id)
+        ctx.counts["people_removed"] += len(states)
 
 
 def _no_email(email_from: str) -> RecordError:

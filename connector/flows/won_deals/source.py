@@ -32,6 +32,7 @@ from connector.flows.won_deals.snapshot import (
 )
 from connector.records import Cursor, Page, Record
 from connector.state import links, outbox, runs
+from connector.systems.base import DeletedReads
 
 STAGE = "deals"
 SEEN_CAP = 50_000
@@ -47,6 +48,9 @@ class Child:
     object: str
     parent_field: str
     fields: tuple[str, ...]
+    deletions: bool = False
+    """Read deleted records too, where the source can (a deleted contact role leaves its opportunity
+    unchanged; a deleted line item changes its Amount, so the opportunity stream sees that one)."""
 
 
 def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
@@ -73,7 +77,9 @@ class OpportunityReader:
         self.fields = mapping.opportunity_fields()
         self.children = (
             Child(LINES, spec.line_items.source, spec.line_items.parent_field, mapping.line_fields()),
-            Child(ROLES, spec.people.source, spec.people.parent_field, mapping.people_fields()),
+            Child(
+                ROLES, spec.people.source, spec.people.parent_field, mapping.people_fields(), deletions=True
+            ),
         )
         self._seen: dict[str, str] = {}  # child id → fields_hash in a snapshot taken this run (capped)
 
@@ -108,7 +114,12 @@ class OpportunityReader:
     def _child_pages(self, child: Child) -> Iterator[Page]:
         with self.ctx.engine.connect() as connection:
             cursor = runs.get_cursor(connection, self.ctx.flow, child.stream)
-        for page in self.ctx.source.read_changes(child.object, cursor, child.fields):
+        source = self.ctx.source
+        if child.deletions and isinstance(source, DeletedReads):
+            pages = source.read_changes_with_deleted(child.object, cursor, child.fields)
+        else:
+            pages = source.read_changes(child.object, cursor, child.fields)
+        for page in pages:
             parents = self._parents_to_read(child, page.records)
             spec = self.mapping.spec.source
             records = (
@@ -121,12 +132,14 @@ class OpportunityReader:
 
     def _parents_to_read(self, child: Child, records: Sequence[Record]) -> list[str]:
         """Opportunities whose child is not as in this run's snapshot, nor as last synced (unless the
-        opportunity waits in the outbox: its queued snapshot may hold a newer version of the child)."""
-        changed: dict[str, tuple[str, str]] = {}  # child id → (its opportunity, its fields' hash)
+        opportunity waits in the outbox: its queued snapshot may hold a newer version of the child), and
+        those a synced child was deleted from."""
+        changed: dict[str, tuple[str, str | None]] = {}  # child id → (its opportunity, fields' hash)
         for record in records:
             fields = pick(flatten(record.fields), child.fields)
-            digest = fields_hash(fields)
-            if self._seen.get(record.id) != digest and fields.get(child.parent_field):
+            gone = record.fields.get("IsDeleted") is True
+            digest = None if gone else fields_hash(fields)  # None: no synced snapshot holds it any more
+            if (gone or self._seen.get(record.id) != digest) and fields.get(child.parent_field):
                 changed[record.id] = (str(fields[child.parent_field]), digest)
         ctx, parents = self.ctx, sorted({parent for parent, _ in changed.values()})
         with ctx.engine.connect() as connection:

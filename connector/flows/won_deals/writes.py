@@ -57,7 +57,7 @@ class DealWrite:
     account_id: str | None
     lines: list[LineWrite]
     roles: list[Mapping[str, Any]]
-    previous: Mapping[str, Any]  # the deal's last synced state: fields, company_id, lines
+    previous: Mapping[str, Any]  # the deal's last synced state: fields, company_id, lines, people
 
     @property
     def opportunity_id(self) -> str:
