@@ -18,12 +18,9 @@ With every fake in its own `revloop sandbox` process (so revloop's memory is mea
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,9 +29,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from feedback_baseline import lead_ids, naive_feedback, sales_update
+from measure import print_result, run_revloop, total
 from sandbox_process import SandboxProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 REPS = ({"LastName": "Mori", "FirstName": "Kenji", "Email": "kenji.mori@example.com"},
         {"LastName": "Ueda", "FirstName": "Aiko", "Email": "aiko.ueda@example.com"})  # fmt: skip
 STREAMS = 4  # Lead, Contact, Opportunity, OpportunityContactRole
@@ -64,48 +61,6 @@ def seed_world(sandbox: SandboxProcess, count: int, chunk: int = 5_000) -> None:
             for n in range(start, min(count, start + chunk))
         ]  # fmt: skip
         sandbox.seed("hubspot", {"contacts": contacts})
-
-
-def run_revloop(config: Path, flow: str) -> dict:
-    """`revloop run <flow>` in a child process: wall seconds and peak RSS (its VmHWM, read while it runs)."""
-    started = time.monotonic()
-    command = [
-        sys.executable,
-        "-m",
-        "connector",
-        "--config",
-        str(config),
-        "--log-level",
-        "WARNING",
-        "run",
-        flow,
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    peak_kb = [0]
-    watcher = threading.Thread(target=_watch_high_water, args=(process, peak_kb), daemon=True)
-    watcher.start()
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    code = process.wait()
-    watcher.join()
-    if code not in (0, 1):
-        raise SystemExit(f"revloop run {flow} failed with exit code {code}:\n{stderr}")
-    return {"wall_s": time.monotonic() - started, "peak_rss_mb": peak_kb[0] / 1024}
-
-
-def _watch_high_water(process: subprocess.Popen, peak_kb: list[int]) -> None:
-    status = Path(f"/proc/{process.pid}/status")
-    while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
-        except (OSError, ValueError):
-            return
-        time.sleep(0.05)
-
-
-def total(calls: dict[str, dict[str, int]]) -> int:
-    return sum(sum(per.values()) for per in calls.values())
 
 
 def measured(sandbox: SandboxProcess, flow: str = "feedback") -> tuple[dict, dict[str, dict[str, int]]]:
@@ -182,15 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="revloop-bench-") as tmp:
         result = benchmark(args.leads, args.latency_ms, Path(tmp), baseline=not args.no_baseline)
-    result["calls_vs_minimum"] = round(result["api_calls"] / result["min_api_calls"], 3)
-    if "baseline_api_calls" in result:
-        result["calls_ratio_vs_baseline"] = round(result["baseline_api_calls"] / result["api_calls"], 1)
-        result["wall_ratio_vs_baseline"] = round(result["baseline_wall_s"] / result["wall_s"], 1)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for key, value in result.items():
-            print(f"{key:36} {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,9 @@ must be 0) and the review cases the first run opened (they wait for an admin and
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -36,9 +33,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collisions import World, identity_outcome
+from measure import print_result, run_revloop
 from sandbox_process import SandboxProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 SCORE_PROPERTY = "hubspotscore"
 
 
@@ -81,53 +78,6 @@ def seed_world(sandbox: SandboxProcess, world: str, count: int, chunk: int = 5_0
     for start in range(0, count, chunk):
         sandbox.seed("hubspot", {"contacts": generated.contacts[start : start + chunk]})
     return len(generated.leads)
-
-
-def run_revloop(config: Path) -> dict:
-    """`revloop run handoff` in a child process: wall seconds, peak RSS (MB), exit code.
-
-    The peak is the child's own VmHWM (high-water resident size of its memory since exec), read from
-    /proc while it runs: ru_maxrss would also count the forked copy of this process before exec.
-    """
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "connector",
-            "--config",
-            str(config),
-            "--log-level",
-            "WARNING",
-            "run",
-            "handoff",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    peak_kb = [0]
-    watcher = threading.Thread(target=_watch_high_water, args=(process, peak_kb), daemon=True)
-    watcher.start()
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    code = process.wait()
-    wall = time.monotonic() - started
-    watcher.join()
-    if code not in (0, 1):
-        raise SystemExit(f"revloop run failed with exit code {code}:\n{stderr}")
-    return {"wall_s": wall, "peak_rss_mb": peak_kb[0] / 1024, "exit_code": code}
-
-
-def _watch_high_water(process: subprocess.Popen, peak_kb: list[int]) -> None:
-    status = Path(f"/proc/{process.pid}/status")
-    while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
-        except (OSError, ValueError):
-            return
-        time.sleep(0.05)
 
 
 def change_one_percent(sandbox: SandboxProcess, total: int, title: str) -> int:
@@ -175,18 +125,18 @@ def benchmark_revloop(count: int, latency_ms: float, workdir: Path, world: str =
         seeded_leads = seed_world(sandbox, world, count)
         sandbox.set_latency(latency_ms)
         sandbox.reset_calls()
-        first = run_revloop(sandbox.config)
+        first = run_revloop(sandbox.config, "handoff")
         first_calls = sandbox.calls()
         changed = change_one_percent(sandbox, count, "Head of RevOps")
         sandbox.reset_calls()
-        incremental = run_revloop(sandbox.config)
+        incremental = run_revloop(sandbox.config, "handoff")
         incremental_calls = sandbox.calls()
         sandbox.reset_calls()
-        run_revloop(sandbox.config)
+        run_revloop(sandbox.config, "handoff")
         noop_calls = sandbox.calls()
         change_one_percent(sandbox, count, "VP Marketing")
         sandbox.reset_calls()
-        steady = run_revloop(sandbox.config)
+        steady = run_revloop(sandbox.config, "handoff")
         steady_calls = sandbox.calls()
         leads = sandbox.salesforce_lead_count()
         identity = identity_outcome(sandbox.config)
@@ -247,14 +197,7 @@ def main() -> None:
         result = benchmark_revloop(args.contacts, args.latency_ms, Path(tmp), args.world)
         if not args.no_baseline:
             result.update(benchmark_baseline(args.contacts, args.latency_ms, Path(tmp), args.world))
-            result["calls_ratio_vs_baseline"] = round(result["baseline_api_calls"] / result["api_calls"], 1)
-            result["wall_ratio_vs_baseline"] = round(result["baseline_wall_s"] / result["wall_s"], 1)
-    result["calls_vs_minimum"] = round(result["api_calls"] / result["min_api_calls"], 3)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for key, value in result.items():
-            print(f"{key:36} {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -26,23 +26,20 @@ items, people; and associations batched 100 a call: deal → company, line item 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import print_result, run_revloop, total
 from sandbox_process import SandboxProcess
 
 from connector.demo.sales import PRODUCTS, Person, Sale, salesforce_sales
 
-ROOT = Path(__file__).resolve().parents[1]
 LINES = 3
 MODIFIED = "2026-10-01T09:00:00.000+0000"
 
@@ -79,36 +76,6 @@ def min_api_calls(count: int) -> int:
     return reads + writes + associations
 
 
-def run_revloop(config: Path) -> dict:
-    """`revloop run won_deals` in a child process: wall seconds, peak RSS (its own VmHWM), exit code."""
-    started = time.monotonic()
-    command = [sys.executable, "-m", "connector", "--config", str(config), "--log-level", "WARNING", "run",
-               "won_deals"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    peak_kb = [0]
-    watcher = threading.Thread(target=_watch_high_water, args=(process, peak_kb), daemon=True)
-    watcher.start()
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    code = process.wait()
-    wall = time.monotonic() - started
-    watcher.join()
-    if code not in (0, 1):
-        raise SystemExit(f"revloop run failed with exit code {code}:\n{stderr}")
-    return {"wall_s": wall, "peak_rss_mb": peak_kb[0] / 1024, "exit_code": code}
-
-
-def _watch_high_water(process: subprocess.Popen, peak_kb: list[int]) -> None:
-    status = Path(f"/proc/{process.pid}/status")
-    while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
-        except (OSError, ValueError):
-            return
-        time.sleep(0.05)
-
-
 def seed(sandbox: SandboxProcess, count: int) -> list[dict]:
     """Seed the won business; returns the line items (to change some later)."""
     data = salesforce_sales(sales(count), modified=MODIFIED, spread_s=60)
@@ -129,27 +96,23 @@ def change_one_percent(sandbox: SandboxProcess, lines: list[dict], offset: int) 
     return len(changed)
 
 
-def total(calls: dict[str, dict[str, int]]) -> int:
-    return sum(sum(per.values()) for per in calls.values())
-
-
 def benchmark_revloop(count: int, latency_ms: float, workdir: Path) -> dict:
     with SandboxProcess(workdir / "revloop") as sandbox:
         lines = seed(sandbox, count)
         sandbox.set_latency(latency_ms)
         sandbox.reset_calls()
-        first = run_revloop(sandbox.config)
+        first = run_revloop(sandbox.config, "won_deals")
         first_calls = sandbox.calls()
         changed = change_one_percent(sandbox, lines, 0)
         sandbox.reset_calls()
-        incremental = run_revloop(sandbox.config)
+        incremental = run_revloop(sandbox.config, "won_deals")
         incremental_calls = sandbox.calls()
         sandbox.reset_calls()
-        run_revloop(sandbox.config)
+        run_revloop(sandbox.config, "won_deals")
         noop_calls = sandbox.calls()
         change_one_percent(sandbox, lines, 1)
         sandbox.reset_calls()
-        steady = run_revloop(sandbox.config)
+        steady = run_revloop(sandbox.config, "won_deals")
         steady_calls = sandbox.calls()
     return {
         "opportunities": count,
@@ -204,14 +167,7 @@ def main() -> None:
         result = benchmark_revloop(args.opportunities, args.latency_ms, Path(tmp))
         if not args.no_baseline:
             result.update(benchmark_baseline(args.opportunities, args.latency_ms, Path(tmp)))
-            result["calls_ratio_vs_baseline"] = round(result["baseline_api_calls"] / result["api_calls"], 1)
-            result["wall_ratio_vs_baseline"] = round(result["baseline_wall_s"] / result["wall_s"], 1)
-    result["calls_vs_minimum"] = round(result["api_calls"] / result["min_api_calls"], 3)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for key, value in result.items():
-            print(f"{key:40} {value}")
+    print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":
