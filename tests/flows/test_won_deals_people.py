@@ -205,3 +205,36 @@ def test_a_contact_role_removed_in_salesforce_leaves_the_deal_and_can_come_back(
     env.sf_seed("OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": people[1]})
     assert env.run(FLOW).status == "ok"
     assert linked(env, "deals", deal, "contacts") == {stays["hs_object_id"], leaves["hs_object_id"]}
+
+
+def test_a_buyer_typed_full_width_or_with_a_display_name_finds_marketings_contact(env):
+    known = env.contact(email="taro.yamada@acme.example.jp", firstname="太郎", lastname="山田")
+    typed_by_sales = ("山田", "太郎", "ＴＡＲＯ．ＹＡＭＡＤＡ＠acme.example.jp")
+    opportunity, _ = won_by_two(env, "株式会社アクメ", typed_by_sales,
+                                ("佐藤", "花子", "佐藤 花子 <hanako.sato@acme.example.jp>"))  # fmt: skip
+
+    assert env.run(FLOW).status == "ok"
+
+    people = by(env, "contacts", "email")
+    assert people["taro.yamada@acme.example.jp"]["hs_object_id"] == known  # no second 山田 太郎
+    assert set(people) == {"taro.yamada@acme.example.jp", "hanako.sato@acme.example.jp"}
+    deal = deals(env)[opportunity]["hs_object_id"]
+    assert linked(env, "deals", deal, "contacts") == {p["hs_object_id"] for p in people.values()}
+
+
+def test_a_removed_role_keeps_a_person_another_role_of_the_deal_still_holds(env):
+    """Two Salesforce Contacts on one department inbox are one CRM contact: removing one's role leaves it."""
+    opportunity, contacts = won_by_two(env, "Shared Co", ("Sales", "Dept", "info@shared.example"),
+                                       ("Sales", "Team", "info@shared.example"))  # fmt: skip
+    assert env.run(FLOW).status == "ok"
+    (person,) = records(env, "contacts")
+    deal = deals(env)[opportunity]["hs_object_id"]
+    assert linked(env, "deals", deal, "contacts") == {person["hs_object_id"]}
+    [role] = [r["Id"] for r in env.sf_rows("OpportunityContactRole") if r["ContactId"] == contacts[1]]
+    env.sf.advance_clock(5)
+
+    env.sf.delete("OpportunityContactRole", role)
+    outcome = env.run(FLOW)
+
+    assert outcome.status == "ok" and outcome.counts.get("people_removed", 0) == 0, outcome
+    assert linked(env, "deals", deal, "contacts") == {person["hs_object_id"]}

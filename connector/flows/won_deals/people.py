@@ -31,6 +31,7 @@ from connector.flows.won_deals.send import current_values
 from connector.flows.won_deals.stages import FollowUpStage
 from connector.flows.won_deals.writes import DealWrite, state_row
 from connector.mapping import Conflicts, MappedRecord, MappingFailure, map_section, names_needing_current
+from connector.matching import normalize_email
 from connector.records import Outcome, Outgoing, RecordError, WriteResult
 from connector.state import links, outbox
 from connector.state.links import RecordRef, SyncedState
@@ -113,7 +114,7 @@ class People(FollowUpStage):
                 connection, ctx.source.name, spec.people.person_object, list(people), ctx.target.name
             )
             states = links.synced_states(connection, self.persons, list(people))
-        emails = {contact: str(row.payload["fields"].get(spec.people.email_from) or "").strip().lower()
+        emails = {contact: normalize_email(row.payload["fields"].get(spec.people.email_from))
                   for contact, row in people.items()}  # fmt: skip
         current = self._current(linked, emails)
         plans: dict[str, MappedRecord | RecordError] = {}
@@ -191,7 +192,9 @@ class People(FollowUpStage):
             if person is not None and person.record_id not in kept:
                 removals[row.record_key] = (row.payload["deal_id"], person.record_id)
         answers = target.dissociate(spec.target.object, spec.people.object, list(removals.values()))
-        results = {key: answer for key, answer in zip(removals, answers, strict=True)}
+        results = {key: WriteResult(key, answer.outcome, id=removals[key][1], error=answer.error)
+                   for key, answer in zip(removals, answers, strict=True)}  # fmt: skip
+        # id None: nothing was dissociated (never written, or another role holds the same CRM person)
         return {row.record_key: results.get(row.record_key, WriteResult(row.record_key, Outcome.UPDATED))
                 for row in rows}  # fmt: skip
 
@@ -213,7 +216,7 @@ class People(FollowUpStage):
         self, connection: Connection, rows: Sequence[OutboxRow], results: Mapping[str, WriteResult]
     ) -> None:
         ctx, spec = self.ctx, self.mapping.spec.people
-        self._removed(connection, [row for row in rows if row.payload.get("dissociate")])
+        self._removed(connection, [row for row in rows if row.payload.get("dissociate")], results)
         rows = [row for row in rows if not row.payload.get("dissociate")]
         people: dict[str, tuple[OutboxRow, WriteResult]] = {}
         for row in rows:
@@ -243,7 +246,9 @@ class People(FollowUpStage):
         remember_written(connection, ctx.target.name, spec.object, sent, run_id=ctx.run_id)
         ctx.counts["people"] += len(people)
 
-    def _removed(self, connection: Connection, rows: Sequence[OutboxRow]) -> None:
+    def _removed(
+        self, connection: Connection, rows: Sequence[OutboxRow], results: Mapping[str, WriteResult]
+    ) -> None:
         """A removed role's (person, opportunity) is synced as removed: the role added back is written."""
         ctx, spec = self.ctx, self.mapping.spec.people
         contacts = sorted({row.payload["contact_id"] for row in rows})
@@ -254,7 +259,9 @@ class People(FollowUpStage):
             if row.payload["contact_id"] in linked
         ]
         links.save_states(connection, self.direction, states, ctx.run_id)
-        ctx.counts["people_removed"] += len(states)
+        ctx.counts["people_removed"] += sum(
+            1 for row in rows if row.record_key in results and results[row.record_key].id
+        )
 
 
 def _no_email(email_from: str) -> RecordError:
