@@ -14,13 +14,14 @@ from pydantic import field_serializer, field_validator, model_validator
 
 from connector.logs import redact, register_secret
 from connector.settings import Strict, read_secret
+from connector.store_url import DEFAULT_URL
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 
 class StateSettings(Strict):
-    url: str = "sqlite:///revloop.db"
+    url: str = DEFAULT_URL
     """SQLAlchemy URL: sqlite:///path.db (one daemon) or postgresql+psycopg://... (several replicas).
     A password in it works but is better kept out: ``password_env``, ``password_file``, or the driver's
     own PGPASSWORD and ~/.pgpass (used when revloop passes no password). It is never shown."""

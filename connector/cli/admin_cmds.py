@@ -58,6 +58,10 @@ def flows_pause(state: CliState, flow: str, reason: str) -> int:
     config = state.config()
     config.flow(flow)
     with open_store(config.state.engine_url()).begin() as connection:
+        paused = runs.pause_reason(connection, flow)
+        if paused is not None:  # keep the reason resume will show (schema drift names what to fix)
+            console.print(f"{flow} is already paused: {paused}; nothing changed")
+            return ExitCode.OK
         runs.set_paused(connection, flow, reason)
     console.print(f"{flow} paused")
     return ExitCode.OK

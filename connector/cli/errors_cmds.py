@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from connector.cli import CliState
 from connector.cli.confirm import confirm, confirmation_options
-from connector.errors import ExitCode
+from connector.errors import ErrorCategory, ExitCode
 from connector.queries import errors
 from connector.report.console import cli_console, json_default
 from connector.report.render import errors_table, summary_table
@@ -27,7 +27,7 @@ def errors_group() -> None:
 
 @errors_group.command("list")
 @click.option("--flow", help="Only this flow.")
-@click.option("--category", help="Only this category (record_reject, ambiguous_match, schema_drift, ...).")
+@click.option("--category", type=click.Choice([c.value for c in ErrorCategory]), help="Only this category.")
 @click.option("--all", "show_all", is_flag=True, help="Include resolved and ignored errors.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
@@ -107,6 +107,8 @@ def _select(
     """The store and what ``action`` would change; exit 2 (usage) for a flow or an id that is not there."""
     if not ids and not flow:
         raise click.UsageError(f"give error ids, or --flow to {action.name} all its open errors")
+    if ids and flow:  # ids of another flow must not pass under a --flow the admin typed
+        raise click.UsageError("give error ids or --flow, not both; nothing changed")
     config = state.config()
     if flow:
         config.flow(flow)  # an unknown flow is a usage error naming the configured ones

@@ -42,7 +42,8 @@ def review_list(state: CliState, flow: str | None, show_all: bool, limit: int, a
     config = state.config()
     if flow:
         config.flow(flow)  # an unknown flow is a usage error naming the configured ones
-    rows = review.list_cases(open_store(config.state.url), flow=flow, include_closed=show_all, limit=limit)
+    engine = open_store(config.state.engine_url())
+    rows = review.list_cases(engine, flow=flow, include_closed=show_all, limit=limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=json_default, ensure_ascii=False))
@@ -136,7 +137,7 @@ def _decide(
 
 
 def _store(state: CliState) -> Engine:
-    return open_store(state.config().state.url)
+    return open_store(state.config().state.engine_url())
 
 
 def _admin() -> str:

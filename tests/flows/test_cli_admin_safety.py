@@ -95,6 +95,34 @@ def test_an_unknown_flow_is_a_usage_error_naming_the_configured_flows(world, act
     assert snapshot(world) == before
 
 
+@pytest.mark.parametrize("action", ["retry", "ignore"])
+def test_ids_with_a_flow_are_a_usage_error_not_a_wider_selection(world, action) -> None:
+    """An id of the handoff under --flow marketo_handoff must not be changed behind the admin's filter."""
+    before = snapshot(world)
+    handoff_error = str(world.errors()[0]["id"])
+
+    result = world.cli("errors", action, handoff_error, "--flow", "marketo_handoff", "--yes")
+
+    assert result.code == 2, result
+    assert "not both" in result.stderr and snapshot(world) == before
+
+
+def test_pausing_a_paused_flow_keeps_the_reason_resume_shows(world) -> None:
+    assert world.cli("flows", "pause", "handoff", "--reason", "schema drift: Lead.Status removed").code == 0
+
+    again = world.cli("flows", "pause", "handoff")
+
+    assert again.code == 0 and "already paused" in again.stdout and "nothing changed" in again.stdout
+    shown = world.cli("flows", "resume", "handoff", "--dry-run")
+    assert "schema drift: Lead.Status removed" in shown.stdout
+
+
+def test_a_mistyped_error_category_is_a_usage_error(world) -> None:
+    result = world.cli("errors", "list", "--category", "record_rejcet")
+
+    assert result.code == 2 and "record_reject" in result.stderr  # the valid choices are named
+
+
 @pytest.mark.parametrize("command", [("errors", "list"), ("runs",), ("review", "list")])
 def test_a_mistyped_flow_in_a_listing_is_a_usage_error_not_an_empty_list(world, command) -> None:
     result = world.cli(*command, "--flow", "handof")
