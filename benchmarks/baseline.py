@@ -11,7 +11,8 @@ from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
 
-def naive_handoff(sandbox, *, score_property: str, threshold: float) -> int:
+def salesforce_client(sandbox) -> Salesforce:
+    """simple-salesforce on the sandbox, with a client-credentials token, as a script would log in."""
     session = sandbox.session()
     client_id, client_secret = sandbox.salesforce_credentials
     token = session.post(
@@ -19,10 +20,17 @@ def naive_handoff(sandbox, *, score_property: str, threshold: float) -> int:
         data={"grant_type": "client_credentials"},
         auth=(client_id, client_secret),
     ).json()["access_token"]
-    salesforce = Salesforce(instance_url=sandbox.urls["salesforce"], session_id=token, session=session)
-    hubspot = HubSpot(
+    return Salesforce(instance_url=sandbox.urls["salesforce"], session_id=token, session=session)
+
+
+def hubspot_client(sandbox) -> HubSpot:
+    return HubSpot(
         access_token=sandbox.hubspot_token, host=sandbox.urls["hubspot"], ssl_ca_cert=sandbox.ca_bundle
     )
+
+
+def naive_handoff(sandbox, *, score_property: str, threshold: float) -> int:
+    salesforce, hubspot = salesforce_client(sandbox), hubspot_client(sandbox)
     properties = ["firstname", "lastname", "email", "company", "phone", score_property]
     written = 0
     for contact in hubspot.crm.contacts.get_all(properties=properties):

@@ -28,6 +28,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import salesforce_client
 from feedback_baseline import lead_ids, naive_feedback, sales_update
 from measure import print_result, run_revloop, total
 from sandbox_process import SandboxProcess
@@ -108,10 +109,8 @@ def benchmark(count: int, latency_ms: float, workdir: Path, *, baseline: bool) -
 
 
 def _user_ids(sandbox: SandboxProcess) -> list[str]:
-    from feedback_baseline import salesforce
-
     emails = tuple(rep["Email"] for rep in REPS)
-    rows = salesforce(sandbox).query_all_iter("SELECT Id, Email FROM User ORDER BY Id")
+    rows = salesforce_client(sandbox).query_all_iter("SELECT Id, Email FROM User ORDER BY Id")
     return [row["Id"] for row in rows if row["Email"] in emails]
 
 

@@ -12,33 +12,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hubspot import HubSpot
+from baseline import hubspot_client, salesforce_client
 from hubspot.crm.contacts.exceptions import NotFoundException
-from simple_salesforce import Salesforce
 
 LEAD_STATUS = {"Open - Not Contacted": "NEW", "Working - Contacted": "IN_PROGRESS",
                "Closed - Converted": "CONNECTED", "Closed - Not Converted": "UNQUALIFIED"}  # fmt: skip
 STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
 
 
-def salesforce(sandbox) -> Salesforce:
-    session = sandbox.session()
-    client_id, client_secret = sandbox.salesforce_credentials
-    token = session.post(
-        f"{sandbox.urls['salesforce']}/services/oauth2/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, client_secret),
-    ).json()["access_token"]
-    return Salesforce(instance_url=sandbox.urls["salesforce"], session_id=token, session=session)
-
-
 def lead_ids(sandbox) -> list[str]:
-    return [row["Id"] for row in salesforce(sandbox).query_all_iter("SELECT Id FROM Lead ORDER BY Id")]
+    return [row["Id"] for row in salesforce_client(sandbox).query_all_iter("SELECT Id FROM Lead ORDER BY Id")]
 
 
 def sales_update(sandbox, ids: Sequence[str], fields: Mapping[str, Any]) -> None:
     """The same edit on every Lead of ``ids``, 200 a call (sObject Collections update)."""
-    client = salesforce(sandbox)
+    client = salesforce_client(sandbox)
     for start in range(0, len(ids), 200):
         records = [{"attributes": {"type": "Lead"}, "id": i, **fields} for i in ids[start : start + 200]]
         client.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": records})
@@ -46,10 +34,8 @@ def sales_update(sandbox, ids: Sequence[str], fields: Mapping[str, Any]) -> None
 
 def naive_feedback(sandbox, since: str) -> int:
     """Per changed Lead: one HubSpot read by email and one update. Returns the contacts updated."""
-    client = salesforce(sandbox)
-    hubspot = HubSpot(
-        access_token=sandbox.hubspot_token, host=sandbox.urls["hubspot"], ssl_ca_cert=sandbox.ca_bundle
-    )
+    client = salesforce_client(sandbox)
+    hubspot = hubspot_client(sandbox)
     contacts = hubspot.crm.contacts.basic_api
     written = 0
     soql = f"SELECT Id, Email, Status FROM Lead WHERE SystemModstamp >= {since}"

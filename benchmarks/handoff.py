@@ -33,7 +33,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from collisions import World, identity_outcome
-from measure import print_result, run_revloop
+from measure import print_result, run_revloop, total
 from sandbox_process import SandboxProcess
 
 SCORE_PROPERTY = "hubspotscore"
@@ -140,7 +140,7 @@ def benchmark_revloop(count: int, latency_ms: float, workdir: Path, world: str =
         steady_calls = sandbox.calls()
         leads = sandbox.salesforce_lead_count()
         identity = identity_outcome(sandbox.config)
-    total_first = sum(sum(per.values()) for per in first_calls.values())
+    total_first = total(first_calls)
     return {
         "world": world,
         "contacts": count,
@@ -156,11 +156,11 @@ def benchmark_revloop(count: int, latency_ms: float, workdir: Path, world: str =
         **identity,
         "changed_contacts": changed,
         "incremental_wall_s": round(incremental["wall_s"], 2),
-        "incremental_api_calls": sum(sum(per.values()) for per in incremental_calls.values()),
+        "incremental_api_calls": total(incremental_calls),
         "incremental_api_calls_by_endpoint": incremental_calls,
         "noop_api_calls_by_system": {system: sum(per.values()) for system, per in noop_calls.items()},
         "steady_incremental_wall_s": round(steady["wall_s"], 2),
-        "steady_incremental_api_calls": sum(sum(per.values()) for per in steady_calls.values()),
+        "steady_incremental_api_calls": total(steady_calls),
         "steady_incremental_api_calls_by_endpoint": steady_calls,
     }
 
@@ -178,7 +178,7 @@ def benchmark_baseline(count: int, latency_ms: float, workdir: Path, world: str 
         calls = sandbox.calls()
     return {
         "baseline_wall_s": round(wall, 2),
-        "baseline_api_calls": sum(sum(per.values()) for per in calls.values()),
+        "baseline_api_calls": total(calls),
         "baseline_api_calls_by_system": {system: sum(per.values()) for system, per in calls.items()},
     }
 

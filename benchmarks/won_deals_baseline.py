@@ -9,6 +9,7 @@ contact by email, create or update it (lifecycle customer) and associate it.
 
 from __future__ import annotations
 
+from baseline import hubspot_client, salesforce_client
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import BatchInputPublicDefaultAssociationMultiPost
 from simple_salesforce import Salesforce
@@ -18,7 +19,7 @@ LINE_FIELDS = "Id, Quantity, UnitPrice, Product2.ProductCode"
 
 
 def naive_won_deals(sandbox) -> int:
-    salesforce, hubspot = _clients(sandbox)
+    salesforce, hubspot = salesforce_client(sandbox), hubspot_client(sandbox)
     written = 0
     won = salesforce.query_all(f"SELECT {DEAL_FIELDS} FROM Opportunity WHERE IsWon = true")["records"]
     for opportunity in won:
@@ -41,21 +42,6 @@ def naive_won_deals(sandbox) -> int:
             _associate(hubspot, "deals", deal.id, "contacts", person)
         written += 1
     return written
-
-
-def _clients(sandbox) -> tuple[Salesforce, HubSpot]:
-    session = sandbox.session()
-    client_id, client_secret = sandbox.salesforce_credentials
-    token = session.post(
-        f"{sandbox.urls['salesforce']}/services/oauth2/token",
-        data={"grant_type": "client_credentials"},
-        auth=(client_id, client_secret),
-    ).json()["access_token"]
-    salesforce = Salesforce(instance_url=sandbox.urls["salesforce"], session_id=token, session=session)
-    hubspot = HubSpot(
-        access_token=sandbox.hubspot_token, host=sandbox.urls["hubspot"], ssl_ca_cert=sandbox.ca_bundle
-    )
-    return salesforce, hubspot
 
 
 def _children(salesforce: Salesforce, obj: str, fields: str, opportunity_id: str) -> list[dict]:

@@ -150,6 +150,32 @@ class RunResult:
     stderr: str
 
 
+def run_revloop(
+    config_path: Path,
+    flow: str,
+    directory: Path,
+    crash_at: str | None = None,
+    *,
+    kill_after_s: float | None = None,
+    timeout_s: float = 120,
+) -> RunResult:
+    """One `revloop run <flow>` in a process of its own: to its end, to its crash point (``crash_at``),
+    or SIGKILLed after ``kill_after_s``."""
+    env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
+    if crash_at:
+        env[CRASH_ENV] = crash_at
+    command = [sys.executable, "-m", "connector", "--config", str(config_path), "run", flow]
+    process = subprocess.Popen(command, env=env, cwd=directory, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    if kill_after_s is not None:
+        try:
+            process.wait(timeout=kill_after_s)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+    _, stderr = process.communicate(timeout=timeout_s)
+    return RunResult(process.returncode, process.returncode == -signal.SIGKILL, stderr)
+
+
 class CrashWorld:
     """One seeded world on a running sandbox (its fakes are reset), with its config and state store."""
 
@@ -218,21 +244,7 @@ class CrashWorld:
     # ---- `revloop run handoff` in a subprocess ----------------------------------------------------
     def run(self, crash_at: str | None = None, *, kill_after_s: float | None = None) -> RunResult:
         """One `revloop run handoff`: to its end, to its crash point, or SIGKILLed after ``kill_after_s``."""
-        env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
-        if crash_at:
-            env[CRASH_ENV] = crash_at
-        command = [sys.executable, "-m", "connector", "--config", str(self.config_path), "run", "handoff"]
-        process = subprocess.Popen(
-            command, env=env, cwd=self.directory, text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        if kill_after_s is not None:
-            try:
-                process.wait(timeout=kill_after_s)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-        _, stderr = process.communicate(timeout=120)
-        result = RunResult(process.returncode, process.returncode == -signal.SIGKILL, stderr)
+        result = run_revloop(self.config_path, "handoff", self.directory, crash_at, kill_after_s=kill_after_s)
         self.runs.append(result)
         return result
 

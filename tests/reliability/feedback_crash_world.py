@@ -9,21 +9,17 @@ shipped mapping independently: what each contact must hold once the feedback has
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crash_world import run_revloop
 from sqlalchemy import Engine, select
 
 from connector.config import load_config
 from connector.demo.sandbox_config import write_sandbox_config
-from connector.flows.crashpoints import ENV as CRASH_ENV
 from connector.flows.runner import run_flow
 from connector.sandbox.server import Sandbox
 from connector.state import open_store, runs
@@ -101,19 +97,9 @@ class FeedbackWorld:
     # ---- `revloop run feedback` in a subprocess ---------------------------------------------------
     def run(self, crash_at: str | None = None, *, kill_after_s: float | None = None) -> bool:
         """One `revloop run feedback`: to its end, or killed at ``crash_at`` / after ``kill_after_s``."""
-        env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
-        if crash_at:
-            env[CRASH_ENV] = crash_at
-        command = [sys.executable, "-m", "connector", "--config", str(self.config_path), "run", FLOW]
-        process = subprocess.Popen(command, env=env, cwd=self.directory, text=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-        if kill_after_s is not None:
-            try:
-                process.wait(timeout=kill_after_s)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-        _, self.stderr = process.communicate(timeout=120)
-        return process.returncode == -signal.SIGKILL
+        result = run_revloop(self.config_path, FLOW, self.directory, crash_at, kill_after_s=kill_after_s)
+        self.stderr = result.stderr
+        return result.killed
 
     def run_until_settled(self, limit: int = 3) -> int:
         for attempt in range(1, limit + 1):

@@ -9,22 +9,18 @@ duplicated and mismatched deals.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crash_world import RunResult, run_revloop
 from sqlalchemy import Engine, select
 
 from connector.config import load_config
 from connector.demo.sales import PRODUCTS, Person, Sale, salesforce_sales
 from connector.demo.sandbox_config import write_sandbox_config
-from connector.flows.crashpoints import ENV as CRASH_ENV
 from connector.flows.runner import run_flow
 from connector.sandbox.server import Sandbox
 from connector.state import open_store
@@ -76,13 +72,6 @@ def build_sales(rng: random.Random, count: int) -> list[Sale]:
     return sales
 
 
-@dataclass(frozen=True)
-class RunResult:
-    returncode: int
-    killed: bool
-    stderr: str
-
-
 @dataclass
 class Report:
     lost: dict[str, str] = field(default_factory=dict)
@@ -121,19 +110,8 @@ class WonWorld:
 
     # ---- runs ----------------------------------------------------------------------------------------
     def run(self, crash_at: str | None = None, *, kill_after_s: float | None = None) -> RunResult:
-        env = {key: value for key, value in os.environ.items() if key != CRASH_ENV}
-        if crash_at:
-            env[CRASH_ENV] = crash_at
-        command = [sys.executable, "-m", "connector", "--config", str(self.config_path), "run", FLOW]
-        process = subprocess.Popen(command, env=env, cwd=self.directory, text=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-        if kill_after_s is not None:
-            try:
-                process.wait(timeout=kill_after_s)
-            except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-        _, stderr = process.communicate(timeout=180)
-        return RunResult(process.returncode, process.returncode == -signal.SIGKILL, stderr)
+        return run_revloop(self.config_path, FLOW, self.directory, crash_at, kill_after_s=kill_after_s,
+                           timeout_s=180)  # fmt: skip
 
     def run_until_settled(self, *, limit: int = 4) -> int:
         for attempt in range(1, limit + 1):
