@@ -49,6 +49,10 @@ def test_the_source_of_a_feedback_must_be_salesforce(sqlite_env) -> None:
             "order.lifecyclestage: no table of fields",
         ),
         ("[nurture]\nlead_statuses = []\n", "nurture.lead_statuses"),
+        (  # the core's field-level order would be ignored by the feedback: refused, pointing to [order]
+            '[fields.lifecyclestage]\nvalue = "customer"\norder = ["lead", "customer"]\n',
+            "fields.lifecyclestage.order: a feedback mapping orders a field by [order.lifecyclestage]",
+        ),
         ('[nurture]\nlead_statuses = ["Closed - Not Converted"]\n', "nurture: set list, fields, or both"),
     ],
 )

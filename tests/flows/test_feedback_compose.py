@@ -4,11 +4,14 @@ echoes, forward-only and conflict rules. Pure: snapshots in, payloads out."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from connector.flows.feedback.compose import BLANK, compose, finish, moving_back, needs_current
 from connector.flows.feedback.mapping import FeedbackMappingSpec
+from connector.flows.feedback.plan import FeedbackPlan
+from connector.flows.feedback.preview import _estimate
 from connector.mapping import MappingFailure, load_mapping, parse_mapping
 
 SHIPPED = Path(__file__).resolve().parents[2] / "mappings" / "feedback" / "salesforce__hubspot.toml"
@@ -123,3 +126,13 @@ def test_only_a_stage_moving_back_from_a_value_is_cleared_first(mapping):
     # blank (as after a clear whose write was cut short by a crash): nothing moves back any more
     assert moving_back(mapping, fields, {"lifecyclestage": ""}) == ()
     assert moving_back(mapping, {"hs_lead_status": "NEW"}, {"lifecyclestage": "customer"}) == ()
+
+
+def test_the_preview_counts_a_clearing_call_for_each_batch_that_moves_a_stage_back():
+    """250 writes, 3 of them moving the stage back, one in each batch of 100: 3 updates and 3 clears."""
+    target = SimpleNamespace(name="hubspot", max_write_batch=100)
+    ctx = SimpleNamespace(target=target, api_calls=lambda: {"hubspot": {"batch.read": 3}})
+    feedback = SimpleNamespace(ctx=ctx, nurture=SimpleNamespace(enabled=False))
+    writes = [SimpleNamespace(clears=("lifecyclestage",) if n in (5, 150, 249) else ()) for n in range(250)]
+
+    assert _estimate(feedback, FeedbackPlan(writes=writes)) == {"hubspot": 3 + 3 + 3}

@@ -154,6 +154,12 @@ class FeedbackMappingSpec(MappingSpec):
             problems.append(("source", 'the feedback reads Salesforce people: object = "Lead", key = "Id"'))
         if self.match.region not in phonenumbers.SUPPORTED_REGIONS:
             problems.append(("match.region", f"unknown region {self.match.region!r}; use e.g. 'JP' or 'US'"))
+        problems += [  # compose() reads [order.X]: a field-level order here would be silently ignored
+            (f"{path}.{name}.order", f"a feedback mapping orders a field by [order.{name}] values = [...]")
+            for path, table in self._tables().items()
+            for name, spec in table.items()
+            if spec.order is not None
+        ]
         written = self._written()
         for name, order in self.order.items():
             if name not in written:
@@ -161,18 +167,21 @@ class FeedbackMappingSpec(MappingSpec):
             problems += self._values_outside(name, order)
         return problems
 
+    def _tables(self) -> dict[str, dict[str, FieldSpec]]:
+        return {
+            "fields": self.fields,
+            "opportunity.fields": self.opportunity.fields if self.opportunity else {},
+            "nurture.fields": self.nurture.fields if self.nurture else {},
+        }
+
     def _written(self) -> set[str]:
-        tables = (self.fields, self.opportunity.fields if self.opportunity else {},
-                  self.nurture.fields if self.nurture else {})  # fmt: skip
-        return {name for table in tables for name in table}
+        return {name for table in self._tables().values() for name in table}
 
     def _values_outside(self, name: str, order: OrderSpec) -> list[tuple[str, str]]:
         """Constants that [fields] and [opportunity.fields] write to an ordered field it does not know."""
         problems = []
-        tables = {
-            "fields": self.fields,
-            "opportunity.fields": self.opportunity.fields if self.opportunity else {},
-        }  # [nurture.fields] may move the field anywhere, outside the order too ("Recycled")
+        tables = self._tables()
+        del tables["nurture.fields"]  # [nurture.fields] may move the field anywhere, outside the order too
         for path, table in tables.items():
             spec = table.get(name)
             if spec is None:

@@ -80,7 +80,8 @@ def _estimate(feedback: Feedback, plan: FeedbackPlan) -> dict[str, int]:
     ctx = feedback.ctx
     estimate = _calls(ctx)
     batch = ctx.target.max_write_batch
-    writes = math.ceil(len(plan.writes) / batch) + math.ceil(sum(1 for w in plan.writes if w.clears) / batch)
+    batches = [plan.writes[start : start + batch] for start in range(0, len(plan.writes), batch)]
+    writes = len(batches) + sum(1 for part in batches if any(w.clears for w in part))  # a clear call first
     if feedback.nurture.enabled:
         writes += math.ceil(
             sum(1 for w in plan.writes if w.row.payload["values"].get("disqualified")) / batch
