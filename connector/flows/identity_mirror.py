@@ -7,10 +7,10 @@ match is a database lookup. Accounts are mirrored first so a Contact's company i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from connector.matching import (
     DEFAULT_SETTINGS,
@@ -55,15 +55,33 @@ def refresh(
     read = 0
     for obj in (ACCOUNT, *PEOPLE_FIELDS):
         fields = _fields_to_read(obj, current_fields.get(obj, ()))
-        stream = f"{target.name}:{obj}"
-        with engine.connect() as connection:
-            cursor = runs.get_cursor(connection, MIRROR_FLOW, stream)
-        for page in target.read_changes(obj, cursor, fields):
-            with engine.begin() as connection:
-                entries = entries_for(connection, target.name, obj, page.records, fields, region)
-                identity.save(connection, entries)
-                runs.set_cursor(connection, MIRROR_FLOW, stream, page.cursor)
-            read += len(page.records)
+
+        def entries(
+            connection: Connection, records: Sequence[Record], obj=obj, fields=fields
+        ) -> list[IndexEntry]:
+            return entries_for(connection, target.name, obj, records, fields, region)
+
+        read += mirror_stream(engine, target, obj, fields, entries)
+    return read
+
+
+def mirror_stream(
+    engine: Engine,
+    system: System,
+    obj: str,
+    fields: Sequence[str],
+    entries_of: Callable[[Connection, Sequence[Record]], list[IndexEntry]],
+) -> int:
+    """Read ``obj`` changed since the mirror's cursor for it into the index, a page and its cursor per
+    transaction; returns the records read. Every mirror of a system (people, CRM companies) reads so."""
+    stream, read = f"{system.name}:{obj}", 0
+    with engine.connect() as connection:
+        cursor = runs.get_cursor(connection, MIRROR_FLOW, stream)
+    for page in system.read_changes(obj, cursor, fields):
+        with engine.begin() as connection:
+            identity.save(connection, entries_of(connection, page.records))
+            runs.set_cursor(connection, MIRROR_FLOW, stream, page.cursor)
+        read += len(page.records)
     return read
 
 

@@ -15,16 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from connector.flows.identity_mirror import mirror_stream
 from connector.flows.won_deals.mapping import CompanySpec
 from connector.mapping.transforms import TransformValueError, url_domain
 from connector.matching import normalize_company
 from connector.records import Record
-from connector.state import identity, runs
+from connector.state import identity
 from connector.state.identity import IndexEntry
 from connector.systems.base import System
-
-MIRROR_FLOW = "identity"
-"""The cursors' flow name: a mirror belongs to its system, shared by every flow writing to it."""
 
 
 def domain_key(value: Any) -> str:
@@ -48,15 +46,12 @@ def entry(system: str, spec: CompanySpec, record_id: str, fields: Mapping[str, A
 def refresh(engine: Engine, crm: System, spec: CompanySpec, current: Iterable[str]) -> int:
     """Read companies changed since the last refresh into the index; returns the records read."""
     wanted = [name for name in (spec.match_domain, spec.match_name, spec.upsert_key, *current) if name]
-    fields, stream, read = list(dict.fromkeys(wanted)), f"{crm.name}:{spec.object}", 0
-    with engine.connect() as connection:
-        cursor = runs.get_cursor(connection, MIRROR_FLOW, stream)
-    for page in crm.read_changes(spec.object, cursor, fields):
-        with engine.begin() as connection:
-            identity.save(connection, [_entry_of(crm.name, spec, record, fields) for record in page.records])
-            runs.set_cursor(connection, MIRROR_FLOW, stream, page.cursor)
-        read += len(page.records)
-    return read
+    fields = list(dict.fromkeys(wanted))
+
+    def entries(_connection: Connection, records: Sequence[Record]) -> list[IndexEntry]:
+        return [_entry_of(crm.name, spec, record, fields) for record in records]
+
+    return mirror_stream(engine, crm, spec.object, fields, entries)
 
 
 def _entry_of(system: str, spec: CompanySpec, record: Record, fields: Sequence[str]) -> IndexEntry:
