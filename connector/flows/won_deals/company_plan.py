@@ -117,7 +117,7 @@ class CompanyPlanner:
         if isinstance(mapped, MappingFailure):
             return mapped.record_error()
         unchanged = state is not None and state.payload_hash == mapped.payload_hash
-        return CompanyWrite(account, company_id, status, mapped, write.row.id, dict(mirrored), unchanged)
+        return CompanyWrite(account, company_id, status, mapped, dict(mirrored), unchanged)
 
     def _as_created(self, write: DealWrite) -> MappedRecord | MappingFailure:
         """The company's values as on create: what it is matched by."""

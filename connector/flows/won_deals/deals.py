@@ -165,8 +165,8 @@ class Deals(Stage):
             links.connect(connection, pairs, "product", status=status, made_by=ctx.flow)
             ctx.counts[f"products_{status}"] += len(pairs)
 
-    def _record_companies(self, connection: Connection, sent: Sent) -> dict[str, int]:
-        """Link the batch's companies, store what was written, mirror them; link ids by Account."""
+    def _record_companies(self, connection: Connection, sent: Sent) -> None:
+        """Link the batch's companies, store what was written, mirror them."""
         ctx, spec = self.ctx, self.spec.company
         written = [c for c in sent.plan.companies.values() if sent.companies.get(c.account_id)]
         link_ids: dict[str, int] = {}
@@ -187,7 +187,6 @@ class Deals(Stage):
             entries.append(self._entry(company, sent.companies[company.account_id]))
         links.save_states(connection, f"{ctx.flow}:companies", rows, ctx.run_id)
         identity.save(connection, entries)
-        return link_ids
 
     def _entry(self, company: CompanyWrite, company_id: str):
         """The mirror entry of a company just written (what the CRM held, and what revloop wrote), so the

@@ -16,8 +16,6 @@ person); their lifecycle stage stays, since they were a buyer.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +26,7 @@ from connector.flows.base import RunContext
 from connector.flows.pipeline import ErrorReporter
 from connector.flows.won_deals.mapping import WonDealsMapping
 from connector.flows.won_deals.send import current_values
+from connector.flows.won_deals.snapshot import snapshot_hash
 from connector.flows.won_deals.stages import FollowUpStage
 from connector.flows.won_deals.writes import DealWrite, state_row
 from connector.mapping import Conflicts, MappedRecord, MappingFailure, map_section, names_needing_current
@@ -45,8 +44,7 @@ REMOVED = "removed"
 
 
 def _digest(fields: Mapping[str, Any], deal_id: str) -> str:
-    text = json.dumps({"fields": fields, "deal": deal_id}, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return snapshot_hash({"fields": fields, "deal": deal_id})
 
 
 class People(FollowUpStage):

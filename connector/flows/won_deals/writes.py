@@ -26,7 +26,6 @@ class CompanyWrite:
     company_id: str | None
     status: str  # "known" (linked before), "linked" (matched now), "created" (revloop creates it)
     mapped: MappedRecord
-    first_row: int  # the outbox row whose opportunity planned it
     current: Mapping[str, Any] = field(default_factory=dict)  # what the CRM holds, as mirrored
     unchanged: bool = False  # mapped as when revloop last wrote it: no write needed
 
