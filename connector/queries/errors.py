@@ -126,11 +126,6 @@ def preview(
         return select(connection, action, ids, flow)
 
 
-def select_errors(connection: Connection, ids: Sequence[int], flow: str | None) -> list[int]:
-    """The error ids an ignore acts on: those of ``ids`` still open, else every open error of ``flow``."""
-    return select(connection, IGNORE, ids, flow).ids
-
-
 def apply(engine: Engine, selection: Selection) -> list[dict[str, Any]]:
     """Change the selected errors and their waiting records in one transaction; returns the rows changed.
 
@@ -147,13 +142,3 @@ def apply(engine: Engine, selection: Selection) -> list[dict[str, Any]]:
         for row in rows:
             move(connection, row["flow"], row["stage"], [row["record_key"]])
     return rows
-
-
-def retry_errors(engine: Engine, ids: Sequence[int] = (), flow: str | None = None) -> list[dict[str, Any]]:
-    """Make the selected errors and their waiting records due now; returns the error rows changed."""
-    return apply(engine, preview(engine, RETRY, ids, flow))
-
-
-def ignore_errors(engine: Engine, ids: Sequence[int] = (), flow: str | None = None) -> list[dict[str, Any]]:
-    """Stop trying the selected records until their source changes; returns the error rows changed."""
-    return apply(engine, preview(engine, IGNORE, ids, flow))

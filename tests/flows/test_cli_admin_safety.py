@@ -154,7 +154,7 @@ def test_an_unknown_error_id_is_a_usage_error(world, action) -> None:
 
 
 def test_retry_by_flow_never_revives_what_an_admin_ignored(world) -> None:
-    errors.ignore_errors(world.engine, flow="handoff")
+    errors.apply(world.engine, errors.preview(world.engine, errors.IGNORE, flow="handoff"))
     before = snapshot(world)
 
     result = world.cli("errors", "retry", "--flow", "handoff", "--yes")
@@ -166,7 +166,7 @@ def test_retry_by_flow_never_revives_what_an_admin_ignored(world) -> None:
 
 def test_retry_by_flow_takes_only_the_open_errors(world) -> None:
     ignored = fail(world, "handoff", "103")
-    errors.ignore_errors(world.engine, [ignored])
+    errors.apply(world.engine, errors.preview(world.engine, errors.IGNORE, [ignored]))
 
     result = world.cli("errors", "retry", "--flow", "handoff", "--yes")
 
@@ -189,7 +189,7 @@ def test_ignore_by_flow_keeps_every_error_and_its_record_in_step(world) -> None:
 
 def test_an_error_already_ignored_or_resolved_is_named_and_left_alone(world) -> None:
     first, second = (row["id"] for row in world.errors())
-    errors.ignore_errors(world.engine, [first])
+    errors.apply(world.engine, errors.preview(world.engine, errors.IGNORE, [first]))
     with world.engine.begin() as connection:
         sync_errors.resolve(connection, "handoff", "write", ["102"])
     before = snapshot(world)

@@ -90,7 +90,7 @@ def test_ignore_parks_the_record_of_the_errors_stage_and_retry_makes_it_due(engi
     error_id = _fail(engine, "handoff", stage, "1")
     _fail(engine, "handoff", "write" if stage != "write" else "writeback", "1")  # same record, other stage
 
-    ignored = errors.ignore_errors(engine, [error_id])
+    ignored = errors.apply(engine, errors.preview(engine, errors.IGNORE, [error_id]))
 
     assert [(row["id"], row["status"]) for row in ignored] == [(error_id, "ignored")]
     assert ignored[0]["next_attempt_at"] is None
@@ -98,7 +98,7 @@ def test_ignore_parks_the_record_of_the_errors_stage_and_retry_makes_it_due(engi
     assert waiting.pop(("handoff", stage, "1")) == outbox.PARKED
     assert set(waiting.values()) == {"pending"}  # the other stage's row is untouched
 
-    retried = errors.retry_errors(engine, [error_id])
+    retried = errors.apply(engine, errors.preview(engine, errors.RETRY, [error_id]))
 
     assert [(row["id"], row["status"]) for row in retried] == [(error_id, "retrying")]
     assert retried[0]["next_attempt_at"] is not None
@@ -113,7 +113,8 @@ def test_an_error_without_a_waiting_record_changes_only_its_row(engine) -> None:
         sync_errors.record(connection, report, run_id=None)
     error_id = errors.list_errors(engine)[0]["id"]
 
-    assert [row["status"] for row in errors.retry_errors(engine, [error_id])] == ["retrying"]
+    retried = errors.apply(engine, errors.preview(engine, errors.RETRY, [error_id]))
+    assert [row["status"] for row in retried] == ["retrying"]
     assert _waiting(engine) == {}
 
 
@@ -125,7 +126,7 @@ def test_a_flow_selects_its_open_errors_only(engine) -> None:
     with engine.begin() as connection:
         sync_errors.resolve(connection, "handoff", "write", ["3"])
 
-    ignored = errors.ignore_errors(engine, flow="handoff")
+    ignored = errors.apply(engine, errors.preview(engine, errors.IGNORE, flow="handoff"))
 
     assert sorted(row["record_key"] for row in ignored) == ["1", "2"]
     assert _statuses(engine) == {"1": "ignored", "2": "ignored", "3": "resolved", "9": "open"}
@@ -137,19 +138,22 @@ def test_ids_win_over_a_flow_and_a_selection_needs_one_of_them(engine) -> None:
     _fail(engine, "handoff", "write", "2")
 
     with engine.connect() as connection:
-        assert errors.select_errors(connection, [first], "handoff") == [first]
-        assert sorted(errors.select_errors(connection, [], "handoff")) == sorted(
+        assert errors.select(connection, errors.IGNORE, [first], "handoff").ids == [first]
+        assert sorted(errors.select(connection, errors.IGNORE, [], "handoff").ids) == sorted(
             row["id"] for row in errors.list_errors(engine)
         )
         with pytest.raises(ValueError, match="by id or by flow"):
-            errors.select_errors(connection, [], None)
+            errors.select(connection, errors.IGNORE, [], None)
 
 
-@pytest.mark.parametrize("change", [errors.retry_errors, errors.ignore_errors])
-def test_a_flow_without_open_errors_selects_nothing_and_changes_nothing(engine, change) -> None:
+@pytest.mark.parametrize("action", [errors.RETRY, errors.IGNORE])
+def test_a_flow_without_open_errors_selects_nothing_and_changes_nothing(engine, action) -> None:
+    def change(engine, flow):
+        return errors.apply(engine, errors.preview(engine, action, flow=flow))
+
     _fail(engine, "handoff", "write", "1")
     _fail(engine, "handoff", "write", "2")
-    errors.ignore_errors(engine, flow="handoff")
+    errors.apply(engine, errors.preview(engine, errors.IGNORE, flow="handoff"))
     before = (_statuses(engine), _waiting(engine))
 
     assert change(engine, flow="marketo_handoff") == []
@@ -177,7 +181,7 @@ def test_an_error_resolved_after_it_was_selected_is_left_alone(engine) -> None:
 def test_ids_name_errors_in_any_status_and_the_action_says_which_it_changes(engine) -> None:
     first = _fail(engine, "handoff", "write", "1")
     second = _fail(engine, "handoff", "write", "2")
-    errors.ignore_errors(engine, [second])
+    errors.apply(engine, errors.preview(engine, errors.IGNORE, [second]))
 
     ignore = errors.preview(engine, errors.IGNORE, [first, second, 999_999])
     retry = errors.preview(engine, errors.RETRY, [first, second])
