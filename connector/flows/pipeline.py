@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 from sqlalchemy import Connection
 
-from connector.errors import ErrorCategory
+from connector.errors import ErrorCategory, SchemaDriftError
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
 from connector.records import Page, RecordError, WriteResult
@@ -31,6 +31,18 @@ from connector.state.outbox import OutboxRow
 from connector.state.sync_errors import ErrorReport
 
 RETRY_SOON_S = 60
+
+
+def stop_on_drift(ctx: RunContext, drift: RecordError | None) -> None:
+    """After a batch is recorded: schema drift (a field or value the target refused as unknown) stops the
+    run; the error reporter paused the flow until an admin fixes the mapping and resumes it."""
+    if drift is not None:
+        raise SchemaDriftError(
+            f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
+            f"(revloop mappings check, then revloop flows resume {ctx.flow})",
+            system=ctx.target.name,
+            code=drift.code,
+        )
 
 
 class ErrorReporter:

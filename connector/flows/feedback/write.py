@@ -16,13 +16,13 @@ from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from connector.errors import ErrorCategory, SchemaDriftError
+from connector.errors import ErrorCategory
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
 from connector.flows.feedback.mapping import FeedbackMapping
 from connector.flows.feedback.nurture import NurtureList
 from connector.flows.feedback.plan import FeedbackPlan, FeedbackPlanner, Planned
-from connector.flows.pipeline import ErrorReporter, Stage
+from connector.flows.pipeline import ErrorReporter, Stage, stop_on_drift
 from connector.records import Outgoing, RecordError, WriteResult
 from connector.state import links, outbox, sync_errors
 from connector.state.links import RecordRef
@@ -62,13 +62,7 @@ class FeedbackWriter(Stage):
     ) -> None:
         drift = self._commit(*written)
         crash_point("after_commit")
-        if drift is not None:
-            raise SchemaDriftError(
-                f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
-                f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
-                system=self.ctx.target.name,
-                code=drift.code,
-            )
+        stop_on_drift(self.ctx, drift)
 
     def _send(self, writes: Sequence[Planned]) -> dict[int, WriteResult]:
         """One update call for the batch, keyed by the MA records' ids; results by outbox row id. Fields

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from connector.errors import ErrorCategory, SchemaDriftError
+from connector.errors import ErrorCategory
 from connector.flows import identity_mirror
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
@@ -26,7 +26,7 @@ from connector.flows.handoff.plan import BatchPlan, HandoffPlanner, PlannedWrite
 from connector.flows.handoff.sections import fields_needing_current
 from connector.flows.handoff.tasks import FollowUpTasks
 from connector.flows.handoff.writeback import Writeback, WrittenRecord
-from connector.flows.pipeline import ErrorReporter, Stage
+from connector.flows.pipeline import ErrorReporter, Stage, stop_on_drift
 from connector.mapping import Mapping
 from connector.matching import IdentityDecision
 from connector.records import ObjectSchema, Outcome, Outgoing, RecordError, WriteResult
@@ -91,13 +91,7 @@ class HandoffWriter(Stage):
     def complete(self, rows: Sequence[OutboxRow], written: SentBatch) -> None:
         drift = self._commit(written)
         crash_point("after_commit")
-        if drift is not None:
-            raise SchemaDriftError(
-                f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
-                f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
-                system=self.ctx.target.name,
-                code=drift.code,
-            )
+        stop_on_drift(self.ctx, drift)
 
     def _send(self, writes: Sequence[PlannedWrite]) -> dict[int, WriteResult]:
         """One upsert call per (object, key field) group; results keyed by outbox row id."""

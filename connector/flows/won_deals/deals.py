@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from connector.errors import ErrorCategory, SchemaDriftError
+from connector.errors import ErrorCategory
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
-from connector.flows.pipeline import ErrorReporter, Stage
+from connector.flows.pipeline import ErrorReporter, Stage, stop_on_drift
 from connector.flows.won_deals import companies
 from connector.flows.won_deals.lines import LineItems
 from connector.flows.won_deals.mapping import WonDealsMapping
@@ -116,13 +116,7 @@ class Deals(Stage):
         with self.ctx.engine.begin() as connection:
             drift = self._commit(connection, written)
         crash_point(f"after_{STAGE}_commit")
-        if drift is not None:
-            raise SchemaDriftError(
-                f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
-                f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
-                system=self.ctx.target.name,
-                code=drift.code,
-            )
+        stop_on_drift(self.ctx, drift)
 
     def _commit(self, connection: Connection, sent: Sent) -> RecordError | None:
         plan, ctx = sent.plan, self.ctx

@@ -14,10 +14,10 @@ from typing import cast
 
 from sqlalchemy import Connection
 
-from connector.errors import ErrorCategory, SchemaDriftError
+from connector.errors import ErrorCategory
 from connector.flows.base import RunContext
 from connector.flows.crashpoints import crash_point
-from connector.flows.pipeline import ErrorReporter, Stage
+from connector.flows.pipeline import ErrorReporter, Stage, stop_on_drift
 from connector.flows.won_deals.mapping import WonDealsMapping
 from connector.records import RecordError, WriteResult
 from connector.state import outbox, sync_errors
@@ -69,10 +69,4 @@ class FollowUpStage(Stage):
             self.succeeded(connection, done, written)
             outbox.done(connection, done, self.ctx.owner)
             sync_errors.resolve(connection, self.ctx.flow, self.name, [row.record_key for row in done])
-        if drift is not None:
-            raise SchemaDriftError(
-                f"{drift.code}: {drift.message}; the flow is paused until the mapping is fixed "
-                f"(revloop mappings check, then revloop flows resume {self.ctx.flow})",
-                system=self.ctx.target.name,
-                code=drift.code,
-            )
+        stop_on_drift(self.ctx, drift)
