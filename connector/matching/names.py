@@ -94,8 +94,6 @@ def _field_tokens(text: str | None) -> tuple[str, ...]:
 
 
 def _variant(token: str) -> str:
-    if any(ch.isdigit() for ch in token):  # folding drops digits, and "Q1" and "Q2" are not one name
-        return token
     return fold_romaji(token) if is_latin_word(token) else fold_kanji_variants(token)
 
 

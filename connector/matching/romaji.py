@@ -149,11 +149,8 @@ _LONGEST_SURNAME = max(len(name) for name in SURNAME_READINGS)
 def readings(token: str) -> frozenset[str] | None:
     """Folded romaji readings of one folded name token, or None when they cannot be known.
 
-    Latin tokens read as themselves, kana by conversion, kanji from the tables of common names. A token
-    with a digit in it has no reading: it compares as written ("Q1" and "Q2" are not one name).
+    Latin tokens read as themselves, kana by conversion, kanji from the tables of common names.
     """
-    if any(ch.isdigit() for ch in token):
-        return None
     if is_latin_word(token):
         folded = fold_romaji(token)
         return frozenset({folded}) if folded else None

@@ -102,8 +102,11 @@ def is_latin(ch: str) -> bool:
 
 
 def is_latin_word(text: str) -> bool:
-    """True for romaji and other Latin-script words, accents and macrons included ("Satō", "Müller")."""
-    return bool(text) and all(ch.isascii() or _is_latin_letter_or_mark(ch) for ch in text)
+    """True for romaji and other Latin-script words, accents and macrons included ("Satō", "Müller"); a
+    token with a digit is no word ("Q1", "Taro2": folding it as romaji would drop what tells them apart)."""
+    return bool(text) and all(
+        (ch.isascii() and not ch.isdigit()) or _is_latin_letter_or_mark(ch) for ch in text
+    )
 
 
 def _is_latin_letter_or_mark(ch: str) -> bool:

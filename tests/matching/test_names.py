@@ -53,6 +53,9 @@ def test_scripts_and_spellings_agree_with_the_kanji_name(first, last):
         (("", "佐藤健"), ("", "佐藤健一"), NameEvidence.CONTRADICTS),
         (("健", "佐藤"), ("花子", "佐藤"), NameEvidence.CONTRADICTS),
         (("", "Kenta Sato"), ("健", "佐藤"), NameEvidence.CONTRADICTS),
+        (("Q1", "Team"), ("Q2", "Team"), NameEvidence.CONTRADICTS),  # folding romaji must keep digits
+        (("Taro2", "Yamada"), ("Taro3", "Yamada"), NameEvidence.CONTRADICTS),  # numbered colleagues
+        (("Taro", "Sato"), ("Taro", "Satou"), NameEvidence.VARIANT),
         (("明", "黒澤"), ("Akira", "Kurosawa"), NameEvidence.UNCOMPARABLE),  # no known reading of 黒澤
         (("", "不明"), ("太郎", "山田"), NameEvidence.MISSING),
         ((None, None), ("太郎", "山田"), NameEvidence.MISSING),
