@@ -40,7 +40,7 @@ def review_group() -> None:
 def review_list(state: CliState, flow: str | None, show_all: bool, limit: int, as_json: bool) -> int:
     """Open review cases, newest first: the record, the records proposed and why."""
     config = state.config()
-    if flow:
+    if flow is not None:
         config.flow(flow)  # an unknown flow is a usage error naming the configured ones
     engine = open_store(config.state.engine_url())
     rows = review.list_cases(engine, flow=flow, include_closed=show_all, limit=limit)

@@ -19,7 +19,6 @@ from connector.state.db import utcnow
 from connector.state.tables import review_cases, review_rejections
 
 OPEN, LINKED, CREATED, REJECTED = "open", "linked", "created", "rejected"
-STATUSES = (OPEN, LINKED, CREATED, REJECTED)
 BY_REVLOOP = "revloop"
 """``decided_by`` of a case the engine settled itself: the record changed and is no longer in doubt."""
 

@@ -123,9 +123,10 @@ def test_a_mistyped_error_category_is_a_usage_error(world) -> None:
     assert result.code == 2 and "record_reject" in result.stderr  # the valid choices are named
 
 
+@pytest.mark.parametrize("flow", ["handof", ""])
 @pytest.mark.parametrize("command", [("errors", "list"), ("runs",), ("review", "list")])
-def test_a_mistyped_flow_in_a_listing_is_a_usage_error_not_an_empty_list(world, command) -> None:
-    result = world.cli(*command, "--flow", "handof")
+def test_a_mistyped_flow_in_a_listing_is_a_usage_error_not_an_empty_list(world, command, flow) -> None:
+    result = world.cli(*command, "--flow", flow)
 
     assert result.code == 2, result
     assert "no such flow" in result.stderr and "no sync errors" not in result.stdout

@@ -40,9 +40,6 @@ CONTEXT_NAMES: tuple[str, ...] = (
 )
 """Names the handoff provides at run time; mappings may use them in ``from``, templates and rules."""
 
-MATCH_RULES: tuple[str, ...] = ("email", "company_name", "phone")
-"""Rule names a version 1 ``[match] order`` may list (deprecated: rule order no longer decides)."""
-
 _SEPARATORS = re.compile(r"[.\-_]")
 
 

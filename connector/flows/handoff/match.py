@@ -129,18 +129,23 @@ class IdentityMatcher:
         phones = [who.phone for who in people.values() if who.phone]
         record_ids = sorted({rid for entries in found.values() for e in entries for rid in _ids_of(e)})
         source, record_keys = self.source, list(people)
-        companies = {normalize_company(self.identity_value(row, "Company")) for row in rows} - {""}
-        accounts = identity.lookup(connection, target, "company", sorted(companies), ("Account",))
         return _Evidence(
             people=people,
             keys=keys,
-            accounts=accounts if self.mapping.spec.match.route_to_contact_when_customer else {},
+            accounts=self._accounts(connection, rows),
             found=found,
             shared_phones=identity.shared_phones(connection, target, phones, PEOPLE),
             linked=links.sources_of(connection, target, record_ids, source.system, source.object),
             decided=review.decisions(connection, source.flow, record_keys),
             rejected=review.rejected_targets(connection, source.system, source.object, record_keys, target),
         )
+
+    def _accounts(self, connection: Connection, rows: Sequence[OutboxRow]):
+        """Mirrored Accounts by the batch's company names, read only when the mapping routes to customers."""
+        if not self.mapping.spec.match.route_to_contact_when_customer:
+            return {}
+        companies = {normalize_company(self.identity_value(row, "Company")) for row in rows} - {""}
+        return identity.lookup(connection, self.target_kind, "company", sorted(companies), ("Account",))
 
     # ---- one row ----------------------------------------------------------------------------------
     def _destination(
