@@ -275,3 +275,19 @@ def test_a_shared_switchboard_number_does_not_link_different_people_by_default(e
 
     assert outcome.counts["created"] == 1, outcome
     assert [row["Id"] for row in env.sf_by_ma_id("Lead", contact)] != [lead_id]
+
+
+def test_a_lead_revloop_created_keeps_syncing_its_identity_fields_after_sales_converts_it(env) -> None:
+    """revloop created the Lead, so the Contact sales converted it into is revloop's to keep current (it did
+    not link someone else's record): a later change of name or email reaches it, run after run."""
+    contact = env.contact(email="conv@example.com", firstname="Kei", lastname="Before", company="C", **HOT)
+    env.run()
+    (lead,) = env.sf_by_ma_id("Lead", contact)
+    converted = env.sf.convert_lead(lead["Id"])
+    changes = [("Middle", "kei@conv.example.com"), ("After", "kei@conv2.example.com")]
+    for run, (last, email) in enumerate(changes):
+        env.hs.touch("contacts", contact, {"lastname": last, "email": email})
+        assert env.run().status == "ok", run
+
+        person = env.sf_row("Contact", converted["contactId"])
+        assert (person["LastName"], person["Email"]) == (last, email), run
